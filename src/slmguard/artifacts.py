@@ -1,0 +1,116 @@
+"""Save and load a model directory: model.json (versioned manifest), weights, calibration, taxonomy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slmguard.errors import ModelLoadError, SlmguardError
+from slmguard.heads import MultiTaskHeads, TemperatureScaler
+from slmguard.taxonomy import Taxonomy, load_taxonomy
+
+FORMAT_VERSION = 1
+MODEL_JSON = "model.json"
+
+
+@dataclass
+class ModelParts:
+    """Everything a Guard is made of, as stored on disk."""
+
+    name: str
+    version: str
+    encoder: str
+    heads: MultiTaskHeads
+    tier_calibration: TemperatureScaler
+    category_calibration: TemperatureScaler
+    taxonomy: Taxonomy
+    category_codes: tuple[str, ...]
+    info: dict[str, Any]
+
+
+def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | None = None) -> Path:
+    """Write `parts` to `directory` (created if needed) and return it."""
+    from slmguard import __version__
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    parts.heads.save(directory)
+    calibration = {"tier": parts.tier_calibration.get_state(), "categories": parts.category_calibration.get_state()}
+    (directory / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    (directory / "taxonomy.yaml").write_text(parts.taxonomy.source_text, encoding="utf-8")
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "slmguard_version": __version__,
+        "name": parts.name,
+        "version": parts.version,
+        "encoder": parts.encoder,
+        "taxonomy_sha256": parts.taxonomy.sha256,
+        "category_codes": list(parts.category_codes),
+        "heads": {"type": "MultiTaskHeads", "path": "heads.safetensors", "config": parts.heads.get_config()},
+        "calibration": {"type": "TemperatureScaler", "path": "calibration.json"},
+        "info": parts.info,
+    }
+    (directory / MODEL_JSON).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if model_card is not None:
+        (directory / "MODEL_CARD.md").write_text(model_card, encoding="utf-8")
+    return directory
+
+
+def load_model(directory: str | Path) -> ModelParts:
+    """Read a model directory written by `save_model`.
+
+    Raises:
+        ModelLoadError: the directory or a file is missing or corrupt, or the format is unknown.
+    """
+    directory = Path(directory)
+    path = directory / MODEL_JSON
+    if not path.is_file():
+        raise ModelLoadError(f"No model at '{directory}': '{MODEL_JSON}' is missing.")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        calibration = json.loads((directory / "calibration.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelLoadError(f"Model '{directory}' is incomplete: '{Path(exc.filename).name}' is missing.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"Model '{directory}' has a corrupt JSON file: {exc}") from exc
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version != FORMAT_VERSION:
+        raise ModelLoadError(
+            f"Model '{directory}' has format_version {version!r}; this slmguard reads format {FORMAT_VERSION}."
+        )
+    try:
+        taxonomy = load_taxonomy(directory / "taxonomy.yaml")
+        codes = tuple(manifest["category_codes"])
+        heads = MultiTaskHeads.load(directory, manifest["heads"]["config"])
+        parts = ModelParts(
+            name=manifest["name"],
+            version=manifest["version"],
+            encoder=manifest["encoder"],
+            heads=heads,
+            tier_calibration=TemperatureScaler.from_state(calibration["tier"]),
+            category_calibration=TemperatureScaler.from_state(calibration["categories"]),
+            taxonomy=taxonomy,
+            category_codes=codes,
+            info=manifest.get("info", {}),
+        )
+    except KeyError as exc:
+        raise ModelLoadError(f"Model '{directory}' is corrupt: missing key {exc}.") from exc
+    except ModelLoadError:
+        raise
+    except SlmguardError as exc:
+        raise ModelLoadError(f"Model '{directory}' cannot be loaded: {exc}") from exc
+    if heads.params_["w_cat"].shape[1] != len(codes):
+        raise ModelLoadError(f"Model '{directory}' is corrupt: the category head does not match category_codes.")
+    return parts
+
+
+def copy_model(src: str | Path, dst: str | Path) -> Path:
+    """Copy a model directory (used to publish a trained model as the shipped default)."""
+    dst = Path(dst)
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    return dst

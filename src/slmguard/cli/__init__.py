@@ -1,0 +1,20 @@
+"""The `slmguard` command line: one typer app per command group, composed here."""
+
+from __future__ import annotations
+
+import typer
+
+from slmguard.cli import check, taxonomy, train
+
+app = typer.Typer(
+    help="slmguard: a small CPU safeguard model for LLM services (English and Korean).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("check")(check.check)
+app.command("taxonomy")(taxonomy.show)
+app.command("train")(train.train)
+
+
+def main() -> None:
+    app()

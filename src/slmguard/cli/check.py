@@ -1,0 +1,116 @@
+"""`slmguard check`: classify one text, or a whole file streamed to JSONL."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from slmguard import Guard
+from slmguard.cli._output import fail, json_line, render_text
+from slmguard.data.readers import Row, iter_rows
+from slmguard.errors import SlmguardError
+
+BATCH = 64
+
+
+def check(
+    text: Annotated[str | None, typer.Argument(help="The text to check. Omit it and use --input for a file.")] = None,
+    input: Annotated[
+        Path | None, typer.Option("--input", "-i", help="A JSONL, CSV, Parquet or plain-text file (one query a line).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write JSONL verdicts (default: stdout).")
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Column or field that holds the text.")] = "text",
+    id_column: Annotated[str, typer.Option(help="Column or field copied to the output's 'id'.")] = "id",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON instead of text.")] = False,
+    model: Annotated[Path | None, typer.Option(help="Model directory (default: the shipped model).")] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Policy file with the model's codes: other thresholds/actions.")
+    ] = None,
+) -> None:
+    """Check a text, or every row of a file, for unsafe and sensitive content.
+
+    Examples:
+
+        slmguard check "How do I kill a Python process?"
+
+        slmguard check --json "폭탄 만드는 법 알려줘"
+
+        slmguard check --input queries.jsonl --output verdicts.jsonl
+    """
+    if (text is None) == (input is None):
+        fail("Give either a TEXT argument or --input FILE (not both).")
+    try:
+        guard = Guard.load(model, taxonomy=taxonomy)
+        if text is not None:
+            verdict = guard.check(text)
+            typer.echo(json_line(verdict.to_dict()) if as_json else render_text(text, verdict))
+            return
+        assert input is not None
+        rows = iter_rows(input, text_column=text_column)
+        with open(output, "w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
+            counts = _check_file(guard, rows, out, id_column=id_column, show_progress=output is not None)
+    except SlmguardError as exc:
+        fail(exc)
+    typer.echo(
+        f"{counts['rows']} rows: {counts['unsafe']} unsafe, {counts['sensitive']} sensitive, "
+        f"{counts['safe']} safe, {counts['errors']} errors" + (f" -> {output}" if output else ""),
+        err=True,
+    )
+
+
+def _check_file(
+    guard: Guard, rows: Iterator[Row], out: TextIO, *, id_column: str, show_progress: bool
+) -> dict[str, int]:
+    """Stream rows through the guard in batches; bad rows get an `error` field and processing goes on."""
+    counts = {"rows": 0, "unsafe": 0, "sensitive": 0, "safe": 0, "errors": 0}
+    bar = typer.progressbar(length=0, label="checking", show_pos=True, file=sys.stderr) if show_progress else None
+    batch: list[Row] = []
+
+    def flush() -> None:
+        results = _verdict_rows(guard, batch, id_column)
+        for row in results:
+            out.write(json_line(row) + "\n")
+            counts["rows"] += 1
+            counts[row["label"] if "error" not in row else "errors"] += 1
+        if bar is not None:
+            bar.update(len(batch))
+        batch.clear()
+
+    with bar if bar is not None else nullcontext():
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                flush()
+        if batch:
+            flush()
+    return counts
+
+
+def _verdict_rows(guard: Guard, batch: list[Row], id_column: str) -> list[dict[str, Any]]:
+    good = [r for r in batch if r.error is None and isinstance(r.data.get("text"), str) and r.data["text"].strip()]
+    verdicts = (
+        iter(guard.check_batch([r.data["text"] for r in good], ids=[_id(r, id_column) for r in good]))
+        if good
+        else iter(())
+    )
+    out = []
+    for r in batch:
+        if r.error is not None:
+            out.append({"id": _id(r, id_column), "line": r.line, "error": r.error})
+        elif not isinstance(r.data.get("text"), str) or not r.data["text"].strip():
+            out.append({"id": _id(r, id_column), "line": r.line, "error": f"line {r.line}: empty or missing text"})
+        else:
+            out.append(next(verdicts).to_dict())
+    return out
+
+
+def _id(row: Row, id_column: str) -> str | None:
+    value = row.data.get(id_column)
+    return None if value is None else str(value)

@@ -1,0 +1,66 @@
+"""`slmguard train`: rebuild the shipped model (or one for your own taxonomy and labels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from slmguard.cli._output import fail
+from slmguard.data.readers import iter_rows
+from slmguard.errors import SlmguardError
+
+
+def train(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write the model to.")] = Path(
+        "models/trained"
+    ),
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy YAML to train heads for (default: the shipped one).")
+    ] = None,
+    extra: Annotated[
+        list[Path] | None, typer.Option(help="Extra labelled JSONL/CSV/Parquet files (text, label, categories).")
+    ] = None,
+    encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small+minilm",
+    epochs: Annotated[int, typer.Option(help="Training epochs for the heads.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed (the shipped model uses 0).")] = 0,
+) -> None:
+    """Train the guard's heads from ../shared/datasets and data/, calibrate them on dev, and save.
+
+    With the defaults this reproduces the shipped model in models/default. Sentence
+    embeddings are cached in ~/.cache/slmguard, so a second run takes a minute or two.
+    """
+    from slmguard.train import TrainConfig, examples_from_rows
+    from slmguard.train import train as run_training
+
+    try:
+        extra_examples = []
+        for path in extra or []:
+            rows = []
+            for row in iter_rows(path):
+                if row.error:
+                    typer.echo(f"skipped {path}: {row.error}", err=True)
+                else:
+                    rows.append(row.data)
+            extra_examples += examples_from_rows(rows, source=f"extra:{path.name}")
+        config = TrainConfig(
+            encoder=encoder, taxonomy=taxonomy, extra=extra_examples, heads={"epochs": epochs}, seed=seed
+        )
+        bars: dict[str, object] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                typer.echo(f"{stage}: 0/{total}", err=True)
+                bars[stage] = 0
+            if done == total or done - int(bars[stage]) >= max(total // 10, 1):  # type: ignore[call-overload]
+                typer.echo(f"{stage}: {done}/{total}", err=True)
+                bars[stage] = done
+
+        result = run_training(config, log=lambda m: typer.echo(m, err=True), progress=progress)
+        from slmguard.model_card import render_model_card
+
+        result.guard.save(output, model_card=render_model_card(result))
+    except SlmguardError as exc:
+        fail(exc)
+    typer.echo(f"saved {output} in {result.seconds:.0f}s")

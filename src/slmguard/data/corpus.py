@@ -1,0 +1,133 @@
+"""Build the training and dev corpora: shared datasets by role and licence, plus the project's own data."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slmguard.data.example import Example
+from slmguard.data.leakage import test_keys, text_key
+from slmguard.data.manifest import SHIPPABLE_LICENCES, Manifest
+from slmguard.data.mapping import to_example
+
+# Rows taken per dataset and role (a cap keeps the corpus balanced and training within minutes).
+TRAIN_CAPS: dict[str, int] = {
+    "advbench": 520, "catqa": 550, "harmfulqa": 1200, "jailbreak_llms_inthewild": 650,
+    "toxigen_prompts": 722, "cyberseceval": 400, "coconot": 927, "gsm8k_questions": 1500,
+    "squad_v2_questions": 2500, "nq_open_questions": 2500, "webquestions": 2000,
+    "self_instruct_seed_user": 175, "square": 2500, "kosbi": 2000, "kmhas": 3000,
+    "korean_hate_speech": 3000, "korean_curse_detection": 2500, "kotox_ko": 2500,
+    "chatbot_data_ko": 3000, "sae4k_ko": 2500, "parakqc_ko": 1500, "kornlu_sentences_ko": 1500,
+    "klue_sentences_ko": 800,
+}  # fmt: skip
+DEV_CAPS: dict[str, int] = {
+    "harmbench": 80, "do_not_answer": 939, "malicious_instruct": 100, "gsm8k_questions": 500,
+    "squad_v2_questions": 600, "webquestions": 600, "square": 800, "korean_hate_speech": 471,
+    "kotox_ko": 600, "kornlu_sentences_ko": 400, "klue_sentences_ko": 300,
+}  # fmt: skip
+PROJECT_FILES = ("harmful_requests.jsonl", "contrast_en.jsonl", "contrast_ko.jsonl", "obfuscated.jsonl")
+PROJECT_DEV_SHARE = 0.2
+"""Share of the project's own data (and of user-supplied extra data) held out as dev: the only
+over-refusal contrasts outside the test sets, and the rows that show whether new labels were learnt."""
+S14_DEV_SHARE = 0.2
+"""CyberSecEval interpreter prompts are the only S14 source: a fixed share of them is dev."""
+
+
+def project_data_dir() -> Path:
+    """`$SLMGUARD_PROJECT_DATA`, else the repository's `data/` folder."""
+    env = os.environ.get("SLMGUARD_PROJECT_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "data"
+
+
+@dataclass
+class Corpus:
+    """Train and dev examples plus the counts the model card reports."""
+
+    train: list[Example] = field(default_factory=list)
+    dev: list[Example] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    dropped_as_test: int = 0
+
+
+def _is_dev_share(key: str, share: float) -> bool:
+    return int(key[:8], 16) / 0xFFFFFFFF < share
+
+
+def read_project_file(path: Path) -> list[Example]:
+    """Read one of the project's own JSONL files (already in taxonomy terms)."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            out.append(Example(r["text"], r["label"], tuple(r["categories"]), r["lang"], path.stem, r["id"]))
+    return out
+
+
+def build_corpus(
+    manifest: Manifest | None = None,
+    *,
+    project_dir: Path | None = None,
+    extra: Iterable[Example] = (),
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> Corpus:
+    """Collect train/dev examples; no row whose normalised text is in a test split gets in.
+
+    Only licence classes in SHIPPABLE_LICENCES are read. Duplicates (same normalised text)
+    are kept once, train first.
+    """
+    manifest = manifest or Manifest()
+    rng = random.Random(seed)
+    banned = test_keys(manifest)
+    corpus = Corpus()
+    seen: set[str] = set()
+
+    def add(ex: Example, split: str) -> None:
+        key = text_key(ex.text)
+        if key in banned:
+            corpus.dropped_as_test += 1
+            return
+        if key in seen:
+            return
+        seen.add(key)
+        getattr(corpus, split).append(ex)
+        counts = corpus.counts.setdefault(ex.source, {"train": 0, "dev": 0})
+        counts[split] += 1
+
+    for role, caps in (("train", TRAIN_CAPS), ("dev", DEV_CAPS)):
+        for name, cap in caps.items():
+            if name not in manifest.datasets:
+                continue
+            info = manifest[name]
+            if info.licence_class not in SHIPPABLE_LICENCES:
+                continue
+            progress(f"reading {name} ({role})")
+            rows = list(manifest.rows(name, role=role))
+            if name == "parakqc_ko":  # split by paraphrase set, never by row
+                rows = [r for r in rows if r["meta"]["paraphrase_set"] % 10 != 0]
+            rng.shuffle(rows)
+            examples = [ex for r in rows if (ex := to_example(name, r)) is not None]
+            for ex in examples[:cap]:
+                split = role
+                if name == "cyberseceval" and _is_dev_share(text_key(ex.text), S14_DEV_SHARE):
+                    split = "dev"
+                add(ex, split)
+
+    def add_held_out_share(examples: Iterable[Example]) -> None:
+        for ex in examples:
+            # A variant ("<id>~leet") follows its original's split, so no pair straddles train and dev.
+            key = text_key(ex.id.split("~")[0] or ex.text)
+            add(ex, "dev" if _is_dev_share(key, PROJECT_DEV_SHARE) else "train")
+
+    project_dir = project_dir or project_data_dir()
+    for fname in PROJECT_FILES:
+        path = project_dir / fname
+        if path.is_file():
+            progress(f"reading project data {fname}")
+            add_held_out_share(read_project_file(path))
+    add_held_out_share(extra)
+    return corpus

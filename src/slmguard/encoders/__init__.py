@@ -1,0 +1,61 @@
+"""Sentence encoders behind one protocol, and the registry that names them.
+
+Weights load in `load()`, never at import time: `get_encoder(name)` returns an
+unloaded encoder, and the Guard loads it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from slmguard.encoders.e5 import E5Encoder
+from slmguard.encoders.minilm import MiniLMEncoder
+from slmguard.errors import InvalidInputError
+
+__all__ = ["ENCODERS", "ConcatEncoder", "E5Encoder", "Encoder", "MiniLMEncoder", "get_encoder"]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of a fixed width."""
+
+    name: str
+    dim: int
+
+    def load(self) -> None: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class ConcatEncoder:
+    """Several encoders side by side: the vector is their concatenation."""
+
+    def __init__(self, parts: Sequence[Encoder]) -> None:
+        self.parts = tuple(parts)
+        self.name = "+".join(p.name for p in self.parts)
+        self.dim = sum(p.dim for p in self.parts)
+
+    def load(self) -> None:
+        for p in self.parts:
+            p.load()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.hstack([p.encode(texts) for p in self.parts]).astype(np.float32, copy=False)
+
+
+ENCODERS: dict[str, Callable[[], Encoder]] = {
+    "minilm": MiniLMEncoder,
+    "e5-small": E5Encoder,
+    "e5-small+minilm": lambda: ConcatEncoder([E5Encoder(), MiniLMEncoder()]),
+}
+
+
+def get_encoder(name: str) -> Encoder:
+    """Return an unloaded encoder by registry name; the error lists the valid names."""
+    try:
+        return ENCODERS[name]()
+    except KeyError:
+        raise InvalidInputError(f"Unknown encoder {name!r}. Valid names: {', '.join(sorted(ENCODERS))}.") from None

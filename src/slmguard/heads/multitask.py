@@ -1,0 +1,183 @@
+"""MultiTaskHeads: one shared MLP trunk with a tier head and a multi-label category head.
+
+Trained jointly (tier cross-entropy + masked category BCE) in PyTorch; prediction runs in
+NumPy so that a loaded model needs no autograd. The trunk leaves room for more heads
+(reply strategy, response judge) that share its features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from slmguard.errors import ModelLoadError, NotFittedError
+
+TIERS = ("safe", "sensitive", "unsafe")
+_PARAMS = ("w1", "b1", "w_tier", "b_tier", "w_cat", "b_cat")
+
+
+class MultiTaskHeads:
+    """sklearn-style estimator: `fit(X, tiers, categories)`, `predict_logits(X)`, `predict_proba(X)`.
+
+    Args:
+        hidden: width of the shared trunk.
+        epochs, lr, weight_decay, dropout, batch_size: optimisation settings.
+        category_weight: weight of the category loss against the tier loss.
+        seed: makes training repeatable.
+    """
+
+    config_keys: ClassVar[tuple[str, ...]] = (
+        "hidden", "epochs", "lr", "weight_decay", "dropout", "batch_size", "category_weight", "seed",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        hidden: int = 256,
+        epochs: int = 30,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        dropout: float = 0.2,
+        batch_size: int = 256,
+        category_weight: float = 1.0,
+        seed: int = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.category_weight = category_weight
+        self.seed = seed
+
+    def get_config(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.config_keys}
+
+    def fit(
+        self,
+        X: np.ndarray,
+        tiers: Sequence[int],
+        categories: np.ndarray,
+        *,
+        sample_weight: np.ndarray | None = None,
+        progress: Callable[[int, float], None] | None = None,
+    ) -> Self:
+        """Train on embeddings `X` (n, d), tier indices into TIERS, and a category matrix (n, k).
+
+        `categories` holds 1/0 per code, or NaN where the code is unknown for that row
+        (those cells do not count in the loss).
+        """
+        import torch
+
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        X_t = torch.as_tensor(np.asarray(X, np.float32))
+        y_t = torch.as_tensor(np.asarray(tiers, np.int64))
+        C = np.asarray(categories, np.float32)
+        mask_t = torch.as_tensor(~np.isnan(C), dtype=torch.float32)
+        C_t = torch.as_tensor(np.nan_to_num(C, nan=0.0))
+        w = np.ones(len(X), np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
+        w_t = torch.as_tensor(w / w.mean())
+        n, d = X_t.shape
+        k = C.shape[1]
+        trunk = torch.nn.Sequential(torch.nn.Linear(d, self.hidden), torch.nn.GELU(), torch.nn.Dropout(self.dropout))
+        tier_head = torch.nn.Linear(self.hidden, len(TIERS))
+        cat_head = torch.nn.Linear(self.hidden, k)
+        params = [*trunk.parameters(), *tier_head.parameters(), *cat_head.parameters()]
+        opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        steps = self.epochs * int(np.ceil(n / self.batch_size))
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=steps)
+        # Rare categories get a larger positive weight, capped so they do not dominate.
+        pos = (C_t * mask_t).sum(0)
+        neg = ((1 - C_t) * mask_t).sum(0)
+        pos_weight = torch.clamp(neg / pos.clamp(min=1), 1.0, 20.0).sqrt()
+        for epoch in range(self.epochs):
+            order = torch.as_tensor(rng.permutation(n))
+            total = 0.0
+            for start in range(0, n, self.batch_size):
+                idx = order[start : start + self.batch_size]
+                h = trunk(X_t[idx])
+                tier_loss = torch.nn.functional.cross_entropy(tier_head(h), y_t[idx], reduction="none")
+                bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                    cat_head(h), C_t[idx], pos_weight=pos_weight, reduction="none"
+                )
+                cat_loss = (bce * mask_t[idx]).sum(1) / mask_t[idx].sum(1).clamp(min=1)
+                loss = ((tier_loss + self.category_weight * cat_loss) * w_t[idx]).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += float(loss) * len(idx)
+            if progress:
+                progress(epoch + 1, total / n)
+        self.params_ = {
+            "w1": trunk[0].weight.detach().numpy().T.copy(),
+            "b1": trunk[0].bias.detach().numpy().copy(),
+            "w_tier": tier_head.weight.detach().numpy().T.copy(),
+            "b_tier": tier_head.bias.detach().numpy().copy(),
+            "w_cat": cat_head.weight.detach().numpy().T.copy(),
+            "b_cat": cat_head.bias.detach().numpy().copy(),
+        }
+        return self
+
+    def _check_fitted(self) -> dict[str, np.ndarray]:
+        params = getattr(self, "params_", None)
+        if params is None:
+            raise NotFittedError("This MultiTaskHeads is not fitted yet. Call 'fit' first.")
+        return params
+
+    def predict_logits(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw (tier_logits (n, 3), category_logits (n, k)) before calibration."""
+        p = self._check_fitted()
+        h = np.asarray(X, np.float32) @ p["w1"] + p["b1"]
+        h = 0.5 * h * (1.0 + _erf(h / np.sqrt(2.0)))  # exact GELU, as torch's default
+        return h @ p["w_tier"] + p["b_tier"], h @ p["w_cat"] + p["b_cat"]
+
+    def predict_proba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Uncalibrated (tier probabilities, category probabilities)."""
+        tier, cat = self.predict_logits(X)
+        return softmax(tier), sigmoid(cat)
+
+    def save(self, directory: Path) -> None:
+        from safetensors.numpy import save_file
+
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in self._check_fitted().items()}, str(directory / "heads.safetensors")
+        )
+
+    @classmethod
+    def load(cls, directory: Path, config: dict[str, Any]) -> Self:
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        path = directory / "heads.safetensors"
+        try:
+            params = load_file(str(path))
+        except (FileNotFoundError, SafetensorError, OSError) as exc:
+            raise ModelLoadError(f"Cannot read the head weights '{path}': {exc}") from exc
+        missing = [k for k in _PARAMS if k not in params]
+        if missing:
+            raise ModelLoadError(f"'{path}' lacks the tensors {', '.join(missing)}; the file is corrupt.")
+        heads = cls(**config)
+        heads.params_ = params
+        return heads
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return erf(x)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from slmguard.data.corpus import PROJECT_FILES, build_corpus, project_data_dir
+from slmguard.data.leakage import test_keys, text_key
+from slmguard.data.manifest import SHIPPABLE_LICENCES, Manifest
+from slmguard.data.mapping import load_mapping, to_example
+from slmguard.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def corpus(shared_datasets: Path):
+    return build_corpus(Manifest(shared_datasets))
+
+
+def test_no_test_row_reaches_train_or_dev(corpus, shared_datasets: Path) -> None:
+    banned = test_keys(Manifest(shared_datasets))
+    assert len(banned) > 10_000
+    assert not any(text_key(e.text) in banned for e in corpus.train + corpus.dev)
+    assert corpus.dropped_as_test > 0  # overlaps exist, and were removed
+
+
+def test_only_shippable_licences(corpus, shared_datasets: Path) -> None:
+    manifest = Manifest(shared_datasets)
+    for source in {e.source for e in corpus.train + corpus.dev}:
+        if source in manifest.datasets:
+            assert manifest[source].licence_class in SHIPPABLE_LICENCES, source
+    assert "unsmile" not in corpus.counts and "beavertails_unsafe_prompts" not in corpus.counts
+
+
+def test_corpus_labels_use_the_taxonomy(corpus) -> None:
+    codes = set(load_taxonomy().codes)
+    for e in corpus.train:
+        assert e.label in ("safe", "sensitive", "unsafe")
+        assert e.categories is None or set(e.categories) <= codes
+    tiers = Counter((e.label, e.lang) for e in corpus.train)
+    assert tiers[("unsafe", "ko")] > 1000 and tiers[("sensitive", "ko")] > 1000 and tiers[("safe", "en")] > 5000
+
+
+def test_square_unsafe_means_sensitive(shared_datasets: Path) -> None:
+    row = next(Manifest(shared_datasets).rows("square", role="train"))
+    ex = to_example("square", {**row, "label": "unsafe"})
+    assert ex.label == "sensitive" and ex.categories == ("sensitive",)
+
+
+def test_mapping_codes_exist_in_default_taxonomy() -> None:
+    codes = set(load_taxonomy().codes)
+    for name, rule in load_mapping()["datasets"].items():
+        for targets in (rule.get("categories") or {}).values():
+            assert set(targets) <= codes, name
+        assert set(rule.get("default") or []) <= codes, name
+
+
+def test_project_data_is_valid_and_free_of_test_rows(shared_datasets: Path) -> None:
+    codes = set(load_taxonomy().codes)
+    banned = test_keys(Manifest(shared_datasets))
+    seen: set[str] = set()
+    for name in PROJECT_FILES:
+        for line in (project_data_dir() / name).open(encoding="utf-8"):
+            row = json.loads(line)
+            assert row["label"] in ("safe", "sensitive", "unsafe") and set(row["categories"]) <= codes
+            assert row["lang"] in ("en", "ko")
+            key = text_key(row["text"])
+            assert key not in banned, row["id"]
+            assert key not in seen, row["id"]
+            seen.add(key)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from slmguard import ModelLoadError, NotFittedError
+from slmguard.heads import MultiTaskHeads, TemperatureScaler
+
+
+def _blobs(n: int = 600, d: int = 16, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three separable clusters (tiers); category j is on when feature j is positive."""
+    rng = np.random.default_rng(seed)
+    tiers = rng.integers(0, 3, n)
+    centers = rng.normal(0, 3, (3, d))
+    X = centers[tiers] + rng.normal(0, 1, (n, d))
+    cats = (X[:, :k] > 0).astype(np.float32)
+    return X.astype(np.float32), tiers, cats
+
+
+def test_fit_learns_both_tasks() -> None:
+    X, tiers, cats = _blobs()
+    heads = MultiTaskHeads(hidden=32, epochs=40, seed=0).fit(X[:500], tiers[:500], cats[:500])
+    p_tier, p_cat = heads.predict_proba(X[500:])
+    assert p_tier.shape == (100, 3) and p_cat.shape == (100, 3)
+    assert np.allclose(p_tier.sum(1), 1.0, atol=1e-5)
+    assert ((p_cat >= 0) & (p_cat <= 1)).all()
+    assert (p_tier.argmax(1) == tiers[500:]).mean() > 0.9
+    assert ((p_cat > 0.5) == cats[500:].astype(bool)).mean() > 0.85
+
+
+def test_unknown_category_cells_do_not_count() -> None:
+    X, tiers, cats = _blobs()
+    noisy = cats.copy()
+    noisy[:300, 0] = 1 - noisy[:300, 0]  # wrong labels ...
+    masked = noisy.copy()
+    masked[:300, 0] = np.nan  # ... that the mask hides
+    heads = MultiTaskHeads(hidden=32, epochs=40, seed=0).fit(X[:500], tiers[:500], masked[:500])
+    _, p_cat = heads.predict_proba(X[500:])
+    assert ((p_cat[:, 0] > 0.5) == cats[500:, 0].astype(bool)).mean() > 0.85
+
+
+def test_predict_before_fit_raises() -> None:
+    with pytest.raises(NotFittedError, match="not fitted"):
+        MultiTaskHeads().predict_proba(np.zeros((1, 4)))
+    with pytest.raises(NotFittedError):
+        TemperatureScaler().transform(np.zeros((1, 3)))
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    X, tiers, cats = _blobs(n=200)
+    heads = MultiTaskHeads(hidden=8, epochs=2).fit(X, tiers, cats)
+    heads.save(tmp_path)
+    loaded = MultiTaskHeads.load(tmp_path, heads.get_config())
+    for a, b in zip(heads.predict_logits(X), loaded.predict_logits(X), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.get_config() == heads.get_config()
+
+
+def test_numpy_forward_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    X, tiers, cats = _blobs(n=100)
+    heads = MultiTaskHeads(hidden=8, epochs=1).fit(X, tiers, cats)
+    p = heads.params_
+    h = torch.nn.functional.gelu(torch.as_tensor(X) @ torch.as_tensor(p["w1"]) + torch.as_tensor(p["b1"]))
+    expected = (h @ torch.as_tensor(p["w_tier"]) + torch.as_tensor(p["b_tier"])).numpy()
+    np.testing.assert_allclose(heads.predict_logits(X)[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_corrupt_weights_file(tmp_path: Path) -> None:
+    (tmp_path / "heads.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelLoadError, match="heads.safetensors"):
+        MultiTaskHeads.load(tmp_path, {})
+
+
+def test_temperature_scaler_fixes_overconfidence() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 4000)
+    true_logits = rng.normal(0, 1, (4000, 3))
+    true_logits[np.arange(4000), y] += 1.0
+    overconfident = true_logits * 4  # the right ranking, far too sharp
+    scaler = TemperatureScaler(kind="softmax").fit(overconfident, y)
+    assert 3.0 < scaler.temperature_ < 5.0
+    state = TemperatureScaler.from_state(scaler.get_state())
+    np.testing.assert_allclose(state.transform(overconfident), scaler.transform(overconfident))
+
+
+def test_sigmoid_scaler_ignores_unknown_cells() -> None:
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2, (3000, 2))
+    y = (rng.random((3000, 2)) < 1 / (1 + np.exp(-z))).astype(float)
+    y[:1000, 1] = np.nan
+    scaler = TemperatureScaler(kind="sigmoid").fit(z * 3, y)
+    assert 2.5 < scaler.temperature_ < 3.5
