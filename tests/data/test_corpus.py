@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from slmguard.data.corpus import PROJECT_FILES, build_corpus, project_data_dir
-from slmguard.data.leakage import test_keys, text_key
+from slmguard.data.leakage import held_out_keys, text_key
 from slmguard.data.manifest import SHIPPABLE_LICENCES, Manifest
 from slmguard.data.mapping import load_mapping, to_example
 from slmguard.taxonomy import load_taxonomy
@@ -19,7 +19,7 @@ def corpus(shared_datasets: Path):
 
 
 def test_no_test_row_reaches_train_or_dev(corpus, shared_datasets: Path) -> None:
-    banned = test_keys(Manifest(shared_datasets))
+    banned = held_out_keys(Manifest(shared_datasets))
     assert len(banned) > 10_000
     assert not any(text_key(e.text) in banned for e in corpus.train + corpus.dev)
     assert corpus.dropped_as_test > 0  # overlaps exist, and were removed
@@ -58,7 +58,7 @@ def test_mapping_codes_exist_in_default_taxonomy() -> None:
 
 def test_project_data_is_valid_and_free_of_test_rows(shared_datasets: Path) -> None:
     codes = set(load_taxonomy().codes)
-    banned = test_keys(Manifest(shared_datasets))
+    banned = held_out_keys(Manifest(shared_datasets))
     seen: set[str] = set()
     for name in PROJECT_FILES:
         for line in (project_data_dir() / name).open(encoding="utf-8"):

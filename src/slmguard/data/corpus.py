@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slmguard.data.example import Example
-from slmguard.data.leakage import test_keys, text_key
+from slmguard.data.leakage import held_out_keys, text_key
 from slmguard.data.manifest import SHIPPABLE_LICENCES, Manifest
 from slmguard.data.mapping import to_example
 
@@ -82,7 +82,7 @@ def build_corpus(
     """
     manifest = manifest or Manifest()
     rng = random.Random(seed)
-    banned = test_keys(manifest)
+    banned = held_out_keys(manifest)
     corpus = Corpus()
     seen: set[str] = set()
 

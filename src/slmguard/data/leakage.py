@@ -15,7 +15,7 @@ def text_key(text: str) -> str:
     return hashlib.blake2b(_WS.sub(" ", text).strip().lower().encode("utf-8"), digest_size=12).hexdigest()
 
 
-def test_keys(manifest: Manifest) -> set[str]:
+def held_out_keys(manifest: Manifest) -> set[str]:
     """Keys of every row in every split whose role is `test` (prompts and responses' prompts)."""
     keys: set[str] = set()
     for name, info in manifest.datasets.items():

@@ -111,7 +111,7 @@ class MultiTaskHeads:
                 loss.backward()
                 opt.step()
                 sched.step()
-                total += float(loss) * len(idx)
+                total += float(loss.detach()) * len(idx)
             if progress:
                 progress(epoch + 1, total / n)
         self.params_ = {
