@@ -15,6 +15,7 @@ from pathlib import Path
 
 from slmguard import Guard
 from slmguard.data.manifest import Manifest
+from slmguard.embedding_cache import cached, flush
 from slmguard.eval.benchmarks import BENCHMARKS
 from slmguard.eval.harness import evaluate
 
@@ -26,8 +27,11 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None, help="benchmark names (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--no-cache", action="store_true", help="do not use the embedding cache")
     args = parser.parse_args()
     guard = Guard.load(args.model)
+    if not args.no_cache:  # test texts are embedded once, then reused by every model with this encoder
+        guard = Guard(guard.parts, cached(guard.encoder))
     manifest = Manifest()
     names = args.only or list(BENCHMARKS)
     results = {"model": guard.model_name, "date": time.strftime("%Y-%m-%d"), "benchmarks": {}}
@@ -35,6 +39,7 @@ def main() -> None:
         start = time.perf_counter()
         res = evaluate(guard, BENCHMARKS[name], manifest)
         results["benchmarks"][name] = res
+        flush(guard.encoder)
         print(
             f"{name:32s} n={int(res['n']):5d} {res['metric']}={res['headline']:.3f} "
             f"f1={res['f1']:.3f} recall={res['recall']:.3f} fpr={res['fpr']:.3f} ({time.perf_counter() - start:.0f}s)",

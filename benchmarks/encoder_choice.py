@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from slmguard.data.corpus import build_corpus
-from slmguard.embedding_cache import EmbeddingCache
+from slmguard.embedding_cache import cached, flush
 from slmguard.encoders import get_encoder
 from slmguard.eval.metrics import average_precision, binary_metrics, expected_calibration_error
 from slmguard.heads import MultiTaskHeads, TemperatureScaler
@@ -45,8 +45,9 @@ def main() -> None:
     results = {}
     for name in args.encoders:
         start = time.perf_counter()
-        cache = EmbeddingCache(get_encoder(name))
+        cache = cached(get_encoder(name))
         X_tr, X_dev = embed(corpus.train, cache), embed(corpus.dev, cache)
+        flush(cache)
         heads = MultiTaskHeads(seed=0).fit(X_tr, y_tr, C_tr, sample_weight=w)
         tier_logits, _ = heads.predict_logits(X_dev)
         p = TemperatureScaler().fit(tier_logits, y_dev).transform(tier_logits)

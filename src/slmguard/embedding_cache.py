@@ -1,4 +1,4 @@
-"""An on-disk cache of sentence embeddings, so retraining does not re-encode the corpus."""
+"""An on-disk cache of sentence embeddings, so retraining and re-evaluating do not re-encode texts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from slmguard.encoders import Encoder
+from slmguard.encoders import ConcatEncoder, Encoder
+
+FLUSH_EVERY = 8192
+"""New vectors kept in memory before they are written out (and whatever is left at `flush()`)."""
 
 
 def default_cache_dir() -> Path:
@@ -17,17 +20,27 @@ def default_cache_dir() -> Path:
 
 
 class EmbeddingCache:
-    """Embeddings keyed by (encoder name, exact text), stored as one .npz per encoder."""
+    """Embeddings keyed by (encoder name, exact text), stored as one .npz per encoder.
+
+    It is itself an Encoder, so evaluation runs can wrap a Guard's encoder in it.
+    """
 
     def __init__(self, encoder: Encoder, directory: Path | None = None) -> None:
         self.encoder = encoder
+        self.name = encoder.name
+        self.dim = encoder.dim
+        self.languages = encoder.languages
         self.path = (directory or default_cache_dir()) / f"{encoder.name}.npz"
         self._index: dict[str, int] = {}
-        self._vectors = np.zeros((0, encoder.dim), np.float32)
+        self._chunks: list[np.ndarray] = [np.zeros((0, encoder.dim), np.float32)]
+        self._unsaved = 0
         if self.path.is_file():
             data = np.load(self.path)
-            self._vectors = data["vectors"]
+            self._chunks = [data["vectors"]]
             self._index = {k: i for i, k in enumerate(data["keys"].tolist())}
+
+    def load(self) -> None:
+        self.encoder.load()
 
     @staticmethod
     def _key(text: str) -> str:
@@ -40,24 +53,47 @@ class EmbeddingCache:
         keys = [self._key(t) for t in texts]
         missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._index}
         todo = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths batch faster
+        size = len(self._index)
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
-            vectors = self.encoder.encode([t for _, t in batch])
-            base = len(self._vectors)
-            self._vectors = np.vstack([self._vectors, vectors])
-            for j, (k, _) in enumerate(batch):
-                self._index[k] = base + j
-            if (start // batch_size) % 20 == 19:  # keep what is done if the run is interrupted
-                self._save()
+            self._chunks.append(self.encoder.encode([t for _, t in batch]))
+            for k, _ in batch:
+                self._index[k] = size
+                size += 1
+            self._unsaved += len(batch)
+            if self._unsaved >= FLUSH_EVERY:  # keep what is done if a long run is interrupted
+                self.flush()
             if progress:
                 progress(len(batch))
-        if todo:
-            self._save()
-        return self._vectors[[self._index[k] for k in keys]]
+        vectors = self._vectors()
+        return vectors[[self._index[k] for k in keys]]
 
-    def _save(self) -> None:
+    def _vectors(self) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [np.vstack(self._chunks)]
+        return self._chunks[0]
+
+    def flush(self) -> None:
+        """Write new vectors to disk."""
+        if not self._unsaved:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._index, key=self._index.__getitem__))
         tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=keys, vectors=self._vectors)
+        np.savez(tmp, keys=keys, vectors=self._vectors())
         tmp.replace(self.path)
+        self._unsaved = 0
+
+
+def cached(encoder: Encoder, directory: Path | None = None) -> EmbeddingCache | ConcatEncoder:
+    """Wrap `encoder` in a cache; a concatenation caches each part, so parts are shared."""
+    if isinstance(encoder, ConcatEncoder):
+        return ConcatEncoder([cached(p, directory) for p in encoder.parts])
+    return EmbeddingCache(encoder, directory)
+
+
+def flush(encoder: Encoder) -> None:
+    """Flush a cache made by `cached` (every part of a concatenation)."""
+    for part in encoder.parts if isinstance(encoder, ConcatEncoder) else (encoder,):
+        if isinstance(part, EmbeddingCache):
+            part.flush()

@@ -16,18 +16,18 @@ from slmguard.data.corpus import Corpus, build_corpus
 from slmguard.data.example import Example
 from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
-from slmguard.embedding_cache import EmbeddingCache
-from slmguard.encoders import get_encoder
+from slmguard.embedding_cache import EmbeddingCache, cached, flush
+from slmguard.encoders import ConcatEncoder, get_encoder
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
-from slmguard.guard import Guard
-from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler
-from slmguard.normalize import normalize
+from slmguard.guard import CHUNK_CHARS, Guard
+from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
+from slmguard.normalize import detect_lang, normalize
 from slmguard.taxonomy import Taxonomy, load_taxonomy
 
 PROJECT_WEIGHT = 3.0
 """Sample weight of the project's own rows: few, but they carry the contrasts the public sets lack."""
-PROJECT_SOURCES = ("harmful_requests", "contrast_en", "contrast_ko", "obfuscated")
+PROJECT_SOURCES = ("harmful_requests", "statements", "contrast_en", "contrast_ko", "obfuscated")
 
 
 @dataclass
@@ -41,6 +41,8 @@ class TrainConfig:
     extra: Sequence[Example] = ()
     heads: dict[str, float | int] = field(default_factory=dict)
     seed: int = 0
+    tune_threshold: bool = True
+    max_fpr: float = 0.05
 
 
 @dataclass
@@ -68,19 +70,35 @@ def targets(examples: Sequence[Example], codes: Sequence[str]) -> tuple[np.ndarr
 
 
 def embed(
-    examples: Sequence[Example], cache: EmbeddingCache, *, progress: Callable[[int, int], None] | None = None
+    examples: Sequence[Example],
+    cache: EmbeddingCache | ConcatEncoder,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    """Embeddings of the normalised texts, through the cache."""
-    texts = [normalize(e.text) for e in examples]
+    """Embeddings of the normalised texts, through the cache (part by part for a concatenation).
+
+    Like the Guard, which scores long texts chunk by chunk, training sees at most one chunk.
+    """
+    texts = [normalize(e.text[:CHUNK_CHARS]) for e in examples]
+    parts = cache.parts if isinstance(cache, ConcatEncoder) else (cache,)
+    total = len(texts) * len(parts)
     done = 0
 
     def step(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(done, len(texts))
+            progress(done, total)
 
-    return cache.encode(texts, progress=step)
+    langs = [detect_lang(t) for t in texts]
+    vectors = []
+    for p in parts:
+        v = p.encode(texts, progress=step)  # type: ignore[union-attr]
+        if p.languages is not None:  # as ConcatEncoder.encode: zeros where the part cannot read the text
+            v = v.copy()
+            v[[lang not in p.languages for lang in langs]] = 0.0
+        vectors.append(v)
+    return np.hstack(vectors).astype(np.float32)
 
 
 def train(
@@ -105,13 +123,15 @@ def train(
         )
     log(f"corpus: {len(corpus.train)} train, {len(corpus.dev)} dev, {corpus.dropped_as_test} test rows kept out")
     encoder = get_encoder(config.encoder)
-    cache = EmbeddingCache(encoder)
+    cache = cached(encoder)
     X_train = embed(corpus.train, cache, progress=_stage(progress, "encode train"))
     X_dev = embed(corpus.dev, cache, progress=_stage(progress, "encode dev"))
+    flush(cache)
     y_train, C_train = targets(corpus.train, codes)
     y_dev, C_dev = targets(corpus.dev, codes)
     weights = np.array([PROJECT_WEIGHT if e.source in PROJECT_SOURCES else 1.0 for e in corpus.train], np.float32)
-    heads = MultiTaskHeads(seed=config.seed, **config.heads)  # type: ignore[arg-type]
+    blocks = encoder.blocks() if isinstance(encoder, ConcatEncoder) else []
+    heads = MultiTaskHeads(seed=config.seed, drop_blocks=blocks, block_dropout=0.3 if blocks else 0.0, **config.heads)  # type: ignore[arg-type]
     epochs = heads.epochs
     heads.fit(
         X_train,
@@ -124,6 +144,11 @@ def train(
     tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
     cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
     p_dev = tier_cal.transform(tier_logits)
+    if config.tune_threshold:
+        taxonomy = taxonomy.with_policy(
+            unsafe_threshold=tune_threshold(y_dev == 2, p_dev[:, 2], max_fpr=config.max_fpr)
+        )
+        log(f"unsafe_threshold tuned on dev: {taxonomy.unsafe_threshold:.2f} (best F1 at dev FPR <= {config.max_fpr})")
     dev_metrics = _dev_metrics(corpus.dev, y_dev, p_dev, taxonomy)
     log("dev: " + ", ".join(f"{k}={v:.3f}" for k, v in dev_metrics.items()))
     parts = ModelParts(
@@ -142,6 +167,9 @@ def train(
             "dev_rows": len(corpus.dev),
             "rows_by_source": corpus.counts,
             "dev_metrics": dev_metrics,
+            "unsafe_threshold": {"value": taxonomy.unsafe_threshold, "rule": f"best dev F1 at FPR <= {config.max_fpr}"}
+            if config.tune_threshold
+            else None,
             "seed": config.seed,
         },
     )

@@ -29,7 +29,13 @@ DEV_CAPS: dict[str, int] = {
     "squad_v2_questions": 600, "webquestions": 600, "square": 800, "korean_hate_speech": 471,
     "kotox_ko": 600, "kornlu_sentences_ko": 400, "klue_sentences_ko": 300,
 }  # fmt: skip
-PROJECT_FILES = ("harmful_requests.jsonl", "contrast_en.jsonl", "contrast_ko.jsonl", "obfuscated.jsonl")
+PROJECT_FILES = (
+    "harmful_requests.jsonl",
+    "statements.jsonl",
+    "contrast_en.jsonl",
+    "contrast_ko.jsonl",
+    "obfuscated.jsonl",
+)
 PROJECT_DEV_SHARE = 0.2
 """Share of the project's own data (and of user-supplied extra data) held out as dev: the only
 over-refusal contrasts outside the test sets, and the rows that show whether new labels were learnt."""

@@ -39,6 +39,8 @@ def to_example(name: str, row: dict[str, Any]) -> Example | None:
         return Example(row["text"], "safe", (), row.get("lang", "en"), name, row.get("id", ""))
     if label != "unsafe":
         return None
+    if set(row.get("categories") or ()) & set(rule.get("skip") or ()):
+        return None
     tier = rule.get("unsafe_as", "unsafe")
     cats_map: dict[str, list[str]] = rule.get("categories") or {}
     codes: set[str] = set()

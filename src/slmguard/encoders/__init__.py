@@ -14,6 +14,7 @@ import numpy as np
 from slmguard.encoders.e5 import E5Encoder
 from slmguard.encoders.minilm import MiniLMEncoder
 from slmguard.errors import InvalidInputError
+from slmguard.normalize import detect_lang
 
 __all__ = ["ENCODERS", "ConcatEncoder", "E5Encoder", "Encoder", "MiniLMEncoder", "get_encoder"]
 
@@ -24,6 +25,7 @@ class Encoder(Protocol):
 
     name: str
     dim: int
+    languages: tuple[str, ...] | None  # the languages it can read; None = any
 
     def load(self) -> None: ...
 
@@ -31,7 +33,13 @@ class Encoder(Protocol):
 
 
 class ConcatEncoder:
-    """Several encoders side by side: the vector is their concatenation."""
+    """Several encoders side by side: the vector is their concatenation.
+
+    A part that cannot read a text's language (MiniLM on Korean) contributes zeros for that
+    text, so the heads learn to rely on the parts that can.
+    """
+
+    languages = None
 
     def __init__(self, parts: Sequence[Encoder]) -> None:
         self.parts = tuple(parts)
@@ -42,8 +50,24 @@ class ConcatEncoder:
         for p in self.parts:
             p.load()
 
+    def blocks(self) -> list[tuple[int, int]]:
+        """Column ranges of the language-restricted parts (dropped at random while training)."""
+        out, start = [], 0
+        for p in self.parts:
+            if p.languages is not None:
+                out.append((start, start + p.dim))
+            start += p.dim
+        return out
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.hstack([p.encode(texts) for p in self.parts]).astype(np.float32, copy=False)
+        langs = [detect_lang(t) for t in texts]
+        vectors = []
+        for p in self.parts:
+            v = p.encode(texts)
+            if p.languages is not None:
+                v[[lang not in p.languages for lang in langs]] = 0.0
+            vectors.append(v)
+        return np.hstack(vectors).astype(np.float32, copy=False)
 
 
 ENCODERS: dict[str, Callable[[], Encoder]] = {

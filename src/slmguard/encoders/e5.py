@@ -15,6 +15,7 @@ class E5Encoder:
 
     name = "e5-small"
     dim = 384
+    languages: tuple[str, ...] | None = None  # multilingual
 
     def __init__(self, *, batch_size: int = 32) -> None:
         self.batch_size = batch_size

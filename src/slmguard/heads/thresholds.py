@@ -17,6 +17,24 @@ class Decision:
     action: Action
 
 
+def tune_threshold(y_true: np.ndarray, y_prob: np.ndarray, *, max_fpr: float = 0.05) -> float:
+    """The threshold with the best F1 among those whose false-positive rate is at most `max_fpr`.
+
+    Meant for dev data only; over-blocking is a failure too, hence the FPR bound.
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        pred = np.asarray(y_prob) >= t
+        tp, fp = np.sum(pred & y_true), np.sum(pred & ~y_true)
+        fn = np.sum(~pred & y_true)
+        fpr = fp / max(np.sum(~y_true), 1)
+        f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+        if fpr <= max_fpr and f1 > best_f1:
+            best_t, best_f1 = float(t), f1
+    return best_t
+
+
 def decide(tier_probs: np.ndarray, category_probs: dict[str, float], taxonomy: Taxonomy) -> Decision:
     """Decide one text.
 

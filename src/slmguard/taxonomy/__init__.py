@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
+from slmguard._validation import check_probability
 from slmguard.taxonomy._schema import parse_taxonomy
 from slmguard.verdict import Action, Label
 
@@ -47,6 +50,17 @@ class Taxonomy:
             if c.code == code:
                 return c
         raise KeyError(code)
+
+    def with_policy(self, *, unsafe_threshold: float, sensitive_threshold: float | None = None) -> Taxonomy:
+        """The same categories with other tier thresholds (the file text is rewritten to match)."""
+        unsafe = check_probability(unsafe_threshold, name="unsafe_threshold")
+        sensitive = check_probability(
+            self.sensitive_threshold if sensitive_threshold is None else sensitive_threshold, name="sensitive_threshold"
+        )
+        raw = yaml.safe_load(self.source_text)
+        raw["policy"] = {**(raw.get("policy") or {}), "unsafe_threshold": unsafe, "sensitive_threshold": sensitive}
+        text = yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=100)
+        return replace(self, unsafe_threshold=unsafe, sensitive_threshold=sensitive, source_text=text)
 
     @property
     def sha256(self) -> str:

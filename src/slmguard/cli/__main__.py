@@ -1,0 +1,7 @@
+"""`python -m slmguard.cli` runs the CLI."""
+
+from __future__ import annotations
+
+from slmguard.cli import main
+
+main()
