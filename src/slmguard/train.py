@@ -27,7 +27,16 @@ from slmguard.taxonomy import Taxonomy, load_taxonomy
 
 PROJECT_WEIGHT = 3.0
 """Sample weight of the project's own rows: few, but they carry the contrasts the public sets lack."""
-PROJECT_SOURCES = ("harmful_requests", "statements", "contrast_en", "contrast_ko", "obfuscated")
+PROJECT_SOURCES = (
+    "harmful_requests",
+    "harmful_ko_more",
+    "requests_en",
+    "statements",
+    "benign_posts",
+    "contrast_en",
+    "contrast_ko",
+    "obfuscated",
+)
 
 
 @dataclass

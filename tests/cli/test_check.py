@@ -64,7 +64,7 @@ def test_batch_jsonl_keeps_ids_and_reports_bad_rows(tmp_path: Path) -> None:
 def test_batch_csv_and_text_files(tmp_path: Path) -> None:
     csv_path = tmp_path / "in.csv"
     csv_path.write_text("query,id\nwhat time is it in Seoul?,1\nhow to make a bomb,2\n", encoding="utf-8")
-    result = runner.invoke(app, ["check", "-i", str(csv_path), "--text-column", "query"])
+    result = runner.invoke(app, ["check", "--json", "-i", str(csv_path), "--text-column", "query"])
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["id"], r["label"]) for r in rows] == [("1", "safe"), ("2", "unsafe")]
@@ -74,7 +74,7 @@ def test_batch_csv_and_text_files(tmp_path: Path) -> None:
 
     txt = tmp_path / "in.txt"
     txt.write_text("hello\n\nhow to make a bomb\n", encoding="utf-8")
-    rows = [json.loads(line) for line in runner.invoke(app, ["check", "-i", str(txt)]).stdout.splitlines()]
+    rows = [json.loads(line) for line in runner.invoke(app, ["check", "--json", "-i", str(txt)]).stdout.splitlines()]
     assert [r["label"] for r in rows] == ["safe", "unsafe"]
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from slmguard import Guard
+from slmguard import Guard, Verdict
 from slmguard.cli._output import fail, json_line, render_text
 from slmguard.data.readers import Row, iter_rows
 from slmguard.errors import SlmguardError
@@ -54,8 +54,9 @@ def check(
             return
         assert input is not None
         rows = iter_rows(input, text_column=text_column)
+        readable = output is None and not as_json
         with open(output, "w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
-            counts = _check_file(guard, rows, out, id_column=id_column, show_progress=output is not None)
+            counts = _check_file(guard, rows, out, id_column=id_column, readable=readable, progress=output is not None)
     except SlmguardError as exc:
         fail(exc)
     typer.echo(
@@ -66,19 +67,25 @@ def check(
 
 
 def _check_file(
-    guard: Guard, rows: Iterator[Row], out: TextIO, *, id_column: str, show_progress: bool
+    guard: Guard, rows: Iterator[Row], out: TextIO, *, id_column: str, readable: bool, progress: bool
 ) -> dict[str, int]:
-    """Stream rows through the guard in batches; bad rows get an `error` field and processing goes on."""
+    """Stream rows through the guard in batches; a bad row gets an `error` and processing goes on.
+
+    Writes JSON lines, or readable blocks when `readable` (a terminal and no --output).
+    """
     counts = {"rows": 0, "unsafe": 0, "sensitive": 0, "safe": 0, "errors": 0}
-    bar = typer.progressbar(length=0, label="checking", show_pos=True, file=sys.stderr) if show_progress else None
+    bar = typer.progressbar(length=0, label="checking", show_pos=True, file=sys.stderr) if progress else None
     batch: list[Row] = []
 
     def flush() -> None:
-        results = _verdict_rows(guard, batch, id_column)
-        for row in results:
-            out.write(json_line(row) + "\n")
+        for row, result in zip(batch, _check_rows(guard, batch, id_column), strict=True):
             counts["rows"] += 1
-            counts[row["label"] if "error" not in row else "errors"] += 1
+            if isinstance(result, Verdict):
+                counts[result.label] += 1
+                out.write((render_text(row.data["text"], result) if readable else json_line(result.to_dict())) + "\n")
+            else:
+                counts["errors"] += 1
+                out.write((f"ERROR     {result['error']}" if readable else json_line(result)) + "\n")
         if bar is not None:
             bar.update(len(batch))
         batch.clear()
@@ -93,21 +100,20 @@ def _check_file(
     return counts
 
 
-def _verdict_rows(guard: Guard, batch: list[Row], id_column: str) -> list[dict[str, Any]]:
-    good = [r for r in batch if r.error is None and isinstance(r.data.get("text"), str) and r.data["text"].strip()]
-    verdicts = (
-        iter(guard.check_batch([r.data["text"] for r in good], ids=[_id(r, id_column) for r in good]))
-        if good
-        else iter(())
+def _check_rows(guard: Guard, batch: list[Row], id_column: str) -> list[Verdict | dict[str, Any]]:
+    """A Verdict per readable row, an error record (id, line, error) per unreadable or empty one."""
+    readable = [r.error is None and isinstance(r.data.get("text"), str) and bool(r.data["text"].strip()) for r in batch]
+    good = [r for r, ok in zip(batch, readable, strict=True) if ok]
+    verdicts = iter(
+        guard.check_batch([r.data["text"] for r in good], ids=[_id(r, id_column) for r in good]) if good else []
     )
-    out = []
-    for r in batch:
-        if r.error is not None:
-            out.append({"id": _id(r, id_column), "line": r.line, "error": r.error})
-        elif not isinstance(r.data.get("text"), str) or not r.data["text"].strip():
-            out.append({"id": _id(r, id_column), "line": r.line, "error": f"line {r.line}: empty or missing text"})
+    out: list[Verdict | dict[str, Any]] = []
+    for r, ok in zip(batch, readable, strict=True):
+        if ok:
+            out.append(next(verdicts))
         else:
-            out.append(next(verdicts).to_dict())
+            error = r.error or f"line {r.line}: empty or missing text"
+            out.append({"id": _id(r, id_column), "line": r.line, "error": error})
     return out
 
 

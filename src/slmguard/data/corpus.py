@@ -21,7 +21,7 @@ TRAIN_CAPS: dict[str, int] = {
     "squad_v2_questions": 2500, "nq_open_questions": 2500, "webquestions": 2000,
     "self_instruct_seed_user": 175, "square": 2500, "kosbi": 2000, "kmhas": 3000,
     "korean_hate_speech": 3000, "korean_curse_detection": 2500, "kotox_ko": 2500,
-    "chatbot_data_ko": 3000, "sae4k_ko": 2500, "parakqc_ko": 1500, "kornlu_sentences_ko": 1500,
+    "chatbot_data_ko": 2000, "sae4k_ko": 1500, "parakqc_ko": 800, "kornlu_sentences_ko": 1500,
     "klue_sentences_ko": 800,
 }  # fmt: skip
 DEV_CAPS: dict[str, int] = {
@@ -31,7 +31,10 @@ DEV_CAPS: dict[str, int] = {
 }  # fmt: skip
 PROJECT_FILES = (
     "harmful_requests.jsonl",
+    "harmful_ko_more.jsonl",
+    "requests_en.jsonl",
     "statements.jsonl",
+    "benign_posts.jsonl",
     "contrast_en.jsonl",
     "contrast_ko.jsonl",
     "obfuscated.jsonl",

@@ -16,7 +16,7 @@ import numpy as np
 from slmguard.errors import ModelLoadError, NotFittedError
 
 TIERS = ("safe", "sensitive", "unsafe")
-_PARAMS = ("w1", "b1", "w_tier", "b_tier", "w_cat", "b_cat")
+_PARAMS = ("mean", "scale", "w1", "b1", "w_tier", "b_tier", "w_cat", "b_cat")
 
 
 class MultiTaskHeads:
@@ -83,7 +83,16 @@ class MultiTaskHeads:
 
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        X_t = torch.as_tensor(np.asarray(X, np.float32))
+        X = np.asarray(X, np.float32)
+        # Sentence embeddings crowd into a narrow cone; standardising each feature lets the MLP
+        # see the differences between texts instead of what they all share. Rows where a
+        # language-restricted part is absent (all zeros) do not count towards its statistics.
+        mean, scale = X.mean(0), X.std(0) + 1e-6
+        for lo, hi in self.drop_blocks:
+            present = np.abs(X[:, lo:hi]).sum(1) > 0
+            if present.any():
+                mean[lo:hi], scale[lo:hi] = X[present, lo:hi].mean(0), X[present, lo:hi].std(0) + 1e-6
+        X_t = torch.as_tensor(_standardize(X, mean, scale, self.drop_blocks))
         y_t = torch.as_tensor(np.asarray(tiers, np.int64))
         C = np.asarray(categories, np.float32)
         mask_t = torch.as_tensor(~np.isnan(C), dtype=torch.float32)
@@ -128,6 +137,8 @@ class MultiTaskHeads:
             if progress:
                 progress(epoch + 1, total / n)
         self.params_ = {
+            "mean": mean,
+            "scale": scale,
             "w1": trunk[0].weight.detach().numpy().T.copy(),
             "b1": trunk[0].bias.detach().numpy().copy(),
             "w_tier": tier_head.weight.detach().numpy().T.copy(),
@@ -146,7 +157,7 @@ class MultiTaskHeads:
     def predict_logits(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw (tier_logits (n, 3), category_logits (n, k)) before calibration."""
         p = self._check_fitted()
-        h = np.asarray(X, np.float32) @ p["w1"] + p["b1"]
+        h = _standardize(np.asarray(X, np.float32), p["mean"], p["scale"], self.drop_blocks) @ p["w1"] + p["b1"]
         h = 0.5 * h * (1.0 + _erf(h / np.sqrt(2.0)))  # exact GELU, as torch's default
         return h @ p["w_tier"] + p["b_tier"], h @ p["w_cat"] + p["b_cat"]
 
@@ -178,6 +189,14 @@ class MultiTaskHeads:
         heads = cls(**config)
         heads.params_ = params
         return heads
+
+
+def _standardize(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, blocks: Sequence[Sequence[int]]) -> np.ndarray:
+    """(X - mean) / scale; an absent block (all zeros in a row) stays exactly zero, as in training."""
+    Z = (X - mean) / scale
+    for lo, hi in blocks:
+        Z[np.abs(X[:, lo:hi]).sum(1) == 0, lo:hi] = 0.0
+    return Z.astype(np.float32, copy=False)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
