@@ -23,7 +23,7 @@ def train(
         list[Path] | None, typer.Option(help="Extra labelled JSONL/CSV/Parquet files (text, label, categories).")
     ] = None,
     encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small+minilm",
-    epochs: Annotated[int, typer.Option(help="Training epochs for the heads.")] = 30,
+    epochs: Annotated[int, typer.Option(help="Training epochs for the heads.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (the shipped model uses 0).")] = 0,
 ) -> None:
     """Train the guard's heads from ../shared/datasets and data/, calibrate them on dev, and save.
