@@ -103,7 +103,7 @@ def embed(
     vectors = []
     for p in parts:
         v = p.encode(texts, progress=step)  # type: ignore[union-attr]
-        if p.languages is not None:  # as ConcatEncoder.encode: zeros where the part cannot read the text
+        if len(parts) > 1 and p.languages is not None:  # as ConcatEncoder.encode: zeros where it cannot read
             v = v.copy()
             v[[lang not in p.languages for lang in langs]] = 0.0
         vectors.append(v)

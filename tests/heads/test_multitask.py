@@ -36,9 +36,15 @@ def test_unknown_category_cells_do_not_count() -> None:
     noisy[:300, 0] = 1 - noisy[:300, 0]  # wrong labels ...
     masked = noisy.copy()
     masked[:300, 0] = np.nan  # ... that the mask hides
-    heads = MultiTaskHeads(hidden=32, epochs=40, seed=0).fit(X[:500], tiers[:500], masked[:500])
-    _, p_cat = heads.predict_proba(X[500:])
-    assert ((p_cat[:, 0] > 0.5) == cats[500:, 0].astype(bool)).mean() > 0.85
+
+    def accuracy(labels: np.ndarray) -> float:
+        heads = MultiTaskHeads(hidden=32, epochs=40, seed=0).fit(X[:500], tiers[:500], labels[:500])
+        _, p_cat = heads.predict_proba(X[500:])
+        return float(((p_cat[:, 0] > 0.5) == cats[500:, 0].astype(bool)).mean())
+
+    masked_accuracy, noisy_accuracy = accuracy(masked), accuracy(noisy)
+    assert masked_accuracy > 0.75
+    assert masked_accuracy > noisy_accuracy + 0.2
 
 
 def test_predict_before_fit_raises() -> None:
@@ -63,7 +69,8 @@ def test_numpy_forward_matches_torch() -> None:
     X, tiers, cats = _blobs(n=100)
     heads = MultiTaskHeads(hidden=8, epochs=1).fit(X, tiers, cats)
     p = heads.params_
-    h = torch.nn.functional.gelu(torch.as_tensor(X) @ torch.as_tensor(p["w1"]) + torch.as_tensor(p["b1"]))
+    Z = torch.as_tensor((X - p["mean"]) / p["scale"])
+    h = torch.nn.functional.gelu(Z @ torch.as_tensor(p["w1"]) + torch.as_tensor(p["b1"]))
     expected = (h @ torch.as_tensor(p["w_tier"]) + torch.as_tensor(p["b_tier"])).numpy()
     np.testing.assert_allclose(heads.predict_logits(X)[0], expected, rtol=1e-4, atol=1e-5)
 

@@ -60,7 +60,7 @@ def train(
         result = run_training(config, log=lambda m: typer.echo(m, err=True), progress=progress)
         from slmguard.model_card import render_model_card
 
-        result.guard.save(output, model_card=render_model_card(result))
+        result.guard.save(output, model_card=render_model_card(result.guard))
     except SlmguardError as exc:
         fail(exc)
     typer.echo(f"saved {output} in {result.seconds:.0f}s")

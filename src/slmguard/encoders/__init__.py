@@ -46,6 +46,10 @@ class ConcatEncoder:
         self.name = "+".join(p.name for p in self.parts)
         self.dim = sum(p.dim for p in self.parts)
 
+    @property
+    def version(self) -> str:
+        return "+".join(getattr(p, "version", "") for p in self.parts)
+
     def load(self) -> None:
         for p in self.parts:
             p.load()
