@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,12 +104,3 @@ def load_model(directory: str | Path) -> ModelParts:
     if heads.params_["w_cat"].shape[1] != len(codes):
         raise ModelLoadError(f"Model '{directory}' is corrupt: the category head does not match category_codes.")
     return parts
-
-
-def copy_model(src: str | Path, dst: str | Path) -> Path:
-    """Copy a model directory (used to publish a trained model as the shipped default)."""
-    dst = Path(dst)
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst)
-    return dst

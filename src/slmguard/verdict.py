@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +47,6 @@ class Verdict:
     model: str
     id: str | None = None
     truncated: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (enums as strings, flagged as a list)."""
@@ -55,6 +54,4 @@ class Verdict:
         out["label"] = str(self.label)
         out["action"] = str(self.action)
         out["flagged"] = list(self.flagged)
-        if not self.extra:
-            out.pop("extra")
         return out
