@@ -82,10 +82,10 @@ def _check_file(
             counts["rows"] += 1
             if isinstance(result, Verdict):
                 counts[result.label] += 1
-                out.write((render_text(row.data["text"], result) if readable else json_line(result.to_dict())) + "\n")
+                typer.echo(render_text(row.data["text"], result) if readable else json_line(result.to_dict()), file=out)
             else:
                 counts["errors"] += 1
-                out.write((f"ERROR     {result['error']}" if readable else json_line(result)) + "\n")
+                typer.echo(f"ERROR     {result['error']}" if readable else json_line(result), file=out)
         if bar is not None:
             bar.update(len(batch))
         batch.clear()
