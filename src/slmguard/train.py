@@ -17,7 +17,7 @@ from slmguard.data.example import Example
 from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
-from slmguard.encoders import ConcatEncoder, get_encoder
+from slmguard.encoders import ConcatEncoder, get_encoder, zero_unreadable
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
@@ -99,14 +99,10 @@ def embed(
         if progress:
             progress(done, total)
 
-    langs = [detect_lang(t) for t in texts]
-    vectors = []
-    for p in parts:
-        v = p.encode(texts, progress=step)  # type: ignore[union-attr]
-        if len(parts) > 1 and p.languages is not None:  # as ConcatEncoder.encode: zeros where it cannot read
-            v = v.copy()
-            v[[lang not in p.languages for lang in langs]] = 0.0
-        vectors.append(v)
+    vectors = [p.encode(texts, progress=step) for p in parts]  # type: ignore[union-attr]
+    if len(parts) > 1:  # as ConcatEncoder.encode does at inference
+        langs = [detect_lang(t) for t in texts]
+        vectors = [zero_unreadable(v, p, langs) for v, p in zip(vectors, parts, strict=True)]
     return np.hstack(vectors).astype(np.float32)
 
 

@@ -16,7 +16,7 @@ from slmguard.encoders.minilm import MiniLMEncoder
 from slmguard.errors import InvalidInputError
 from slmguard.normalize import detect_lang
 
-__all__ = ["ENCODERS", "ConcatEncoder", "E5Encoder", "Encoder", "MiniLMEncoder", "get_encoder"]
+__all__ = ["ENCODERS", "ConcatEncoder", "E5Encoder", "Encoder", "MiniLMEncoder", "get_encoder", "zero_unreadable"]
 
 
 @runtime_checkable
@@ -65,13 +65,16 @@ class ConcatEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         langs = [detect_lang(t) for t in texts]
-        vectors = []
-        for p in self.parts:
-            v = p.encode(texts)
-            if p.languages is not None:
-                v[[lang not in p.languages for lang in langs]] = 0.0
-            vectors.append(v)
-        return np.hstack(vectors).astype(np.float32, copy=False)
+        return np.hstack([zero_unreadable(p.encode(texts), p, langs) for p in self.parts]).astype(np.float32)
+
+
+def zero_unreadable(vectors: np.ndarray, part: Encoder, langs: Sequence[str]) -> np.ndarray:
+    """A copy of `vectors` with zeros in the rows whose language `part` cannot read."""
+    if part.languages is None:
+        return vectors
+    out = vectors.copy()
+    out[[lang not in part.languages for lang in langs]] = 0.0
+    return out
 
 
 ENCODERS: dict[str, Callable[[], Encoder]] = {
