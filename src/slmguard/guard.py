@@ -91,12 +91,6 @@ class Guard:
             raise InvalidInputError(f"'ids' has {len(ids)} items but 'texts' has {len(texts)}.")
         return self._predict(texts, list(ids) if ids is not None else [None] * len(texts))
 
-    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated (tier probabilities (n, 3), category probabilities (n, k)) for validated texts."""
-        chunks, owner, _ = _chunk(texts)
-        tier, cats = self._score([normalize(c) for c in chunks])
-        return _max_by_owner(tier, cats, owner, len(texts))
-
     def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray]:
         X = self.encoder.encode(normalized)
         tier_logits, cat_logits = self.parts.heads.predict_logits(X)
@@ -106,7 +100,8 @@ class Guard:
         chunks, owner, truncated = _chunk(texts)
         normalized = [normalize(c) for c in chunks]
         tier, cats = _max_by_owner(*self._score(normalized), owner, len(texts))
-        langs = [detect_lang(normalize(t[:CHUNK_CHARS])) for t in texts]
+        first_chunk = {i: row for row, i in reversed(list(enumerate(owner)))}  # a text's first chunk
+        langs = [detect_lang(normalized[first_chunk[i]]) for i in range(len(texts))]
         codes = self.parts.category_codes
         verdicts = []
         for i, text_id in enumerate(ids):
