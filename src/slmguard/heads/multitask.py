@@ -89,7 +89,7 @@ class MultiTaskHeads:
         # language-restricted part is absent (all zeros) do not count towards its statistics.
         mean, scale = X.mean(0), X.std(0) + 1e-6
         for lo, hi in self.drop_blocks:
-            present = np.abs(X[:, lo:hi]).sum(1) > 0
+            present = ~_absent(X, lo, hi)
             if present.any():
                 mean[lo:hi], scale[lo:hi] = X[present, lo:hi].mean(0), X[present, lo:hi].std(0) + 1e-6
         X_t = torch.as_tensor(_standardize(X, mean, scale, self.drop_blocks))
@@ -195,8 +195,13 @@ def _standardize(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, blocks: Seq
     """(X - mean) / scale; an absent block (all zeros in a row) stays exactly zero, as in training."""
     Z = (X - mean) / scale
     for lo, hi in blocks:
-        Z[np.abs(X[:, lo:hi]).sum(1) == 0, lo:hi] = 0.0
+        Z[_absent(X, lo, hi), lo:hi] = 0.0
     return Z.astype(np.float32, copy=False)
+
+
+def _absent(X: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Rows where the encoder part in columns [lo, hi) is absent (all zeros)."""
+    return np.abs(X[:, lo:hi]).sum(1) == 0
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
