@@ -13,6 +13,7 @@ from slmguard.model_card import render_model_card
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
+SECTIONS = HERE / "sections"
 OUT = HERE.parent / "BENCHMARKS.md"
 
 
@@ -91,6 +92,8 @@ def main() -> None:
                         f"{_f(m['auprc'])} | {m['n']} |"
                     )
         text.append("")
+    for section in sorted(SECTIONS.glob("*.md")):  # written by the benchmark scripts of each front-end
+        text += [section.read_text().rstrip(), ""]
     tail = HERE / "BENCHMARKS_TAIL.md"
     if tail.is_file():
         text.append(tail.read_text().rstrip())

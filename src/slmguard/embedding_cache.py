@@ -79,7 +79,7 @@ class EmbeddingCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._index, key=self._index.__getitem__))
-        tmp = self.path.with_suffix(".tmp.npz")
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp.npz")  # one per process: runs may share a cache
         np.savez(tmp, keys=keys, vectors=self._vectors())
         tmp.replace(self.path)
         self._unsaved = 0
