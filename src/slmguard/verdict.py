@@ -47,6 +47,7 @@ class Verdict:
     model: str
     id: str | None = None
     truncated: bool = False
+    reply: str | None = None  # the safeguard reply for `block` and `caution` verdicts (see slmguard.replies)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (enums as strings, flagged as a list)."""
