@@ -247,6 +247,8 @@ def load_file(
         InvalidInputError: naming every unreadable row, missing label, unknown label and unknown code.
     """
     path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"Evaluation file '{path}' does not exist.")
     if path.suffix.lower() not in (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet", ".pq"):
         raise InvalidInputError(f"{path}: evaluation files must be JSONL, CSV or Parquet (with 'text' and 'label').")
     problems = _Problems()
@@ -285,3 +287,31 @@ def load_file(
         missing = [r.id for r in rows if not r.response][:5]
         raise InvalidInputError(f"{path}: some rows have a 'response' and others do not (e.g. rows {missing}).")
     return EvalSet(path.stem, _sample(rows, limit, seed), source=str(path), task=task, labelled=not unlabelled)
+
+
+def load_sets(
+    specs: list[str],
+    taxonomy: Taxonomy,
+    *,
+    role: str = "test",
+    limit: int | None = None,
+    seed: int = 0,
+    unlabelled: bool = False,
+    text_column: str = "text",
+    manifest: Manifest | None = None,
+) -> list[EvalSet]:
+    """Each spec is a file path, a dataset/benchmark name, or `all` (every registered test benchmark).
+
+    The manifest is only opened when a name is given, so runs on the user's own files need no shared data.
+    """
+    sets = []
+    for spec in specs:
+        path = Path(spec)
+        if path.suffix and (path.exists() or "/" in spec or path.suffix.lower() in (".jsonl", ".csv", ".parquet")):
+            sets.append(load_file(path, taxonomy, unlabelled=unlabelled, text_column=text_column, limit=limit,
+                                  seed=seed))  # fmt: skip
+            continue
+        manifest = manifest or Manifest()
+        names = list(BENCHMARKS) if spec == "all" else [spec]
+        sets += [load_named(name, manifest, role=role, limit=limit, seed=seed) for name in names]
+    return sets

@@ -7,6 +7,7 @@ point overall and per language, per-category figures, the 3-way confusion matrix
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def _summarize(
             "batch_size": batch_size,
             "ms_per_text": {
                 k: v * 1000 for k, v in percentiles([s / n for s, n in zip(seconds, sizes, strict=True)]).items()
-            },  # noqa: E501
+            },
             "seconds": total,
         },
         "predicted": {t: sum(p.label == t for p in preds) for t in TIERS},
@@ -214,6 +215,7 @@ def run(
                 pool.pred += [p.label == "unsafe" for p in preds]
                 pool.score += [p.unsafe_score for p in preds]
         report["sets"].append(entry)
+    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report["pooled"] = {name: _pooled(pool) for name, pool in pools.items() if pool.gold}
     return report
 
