@@ -43,6 +43,16 @@ def _rows(report: dict[str, Any]) -> list[tuple[dict[str, Any], str, str, dict[s
     return out
 
 
+def _pooled_rows(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for scorer, m in report.get("pooled", {}).items():
+        out.append((scorer, "all", m))
+        by_lang = report.get("pooled_by_lang", {}).get(scorer, {})
+        if len(by_lang) > 1:
+            out += [(scorer, lang, lm) for lang, lm in by_lang.items()]
+    return out
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """A Markdown summary: one row per set, scorer and language, unavailable rows with their reason."""
     lines = [f"# slmguard evaluation ({report['date']})", ""]
@@ -64,10 +74,10 @@ def render_markdown(report: dict[str, Any]) -> str:
             vals = " | ".join(fmt(m[k]) for k in METRICS)
             lines.append(f"| {s['name']} | {scorer} | {lang} | {int(m['n'])} | {vals} | {note} |")
     if report.get("pooled"):
-        lines += ["", "## All prompt sets pooled (unsafe vs rest)", "", "| scorer | n | " + " | ".join(METRICS) + " |"]
-        lines.append("|---|---:|" + "---:|" * len(METRICS))
-        for scorer, m in report["pooled"].items():
-            lines.append(f"| {scorer} | {int(m['n'])} | " + " | ".join(fmt(m[k]) for k in METRICS) + " |")
+        lines += ["", "## All prompt sets pooled (unsafe vs rest)", ""]
+        lines += ["| scorer | lang | n | " + " | ".join(METRICS) + " |", "|---|---|---:|" + "---:|" * len(METRICS)]
+        for scorer, lang, m in _pooled_rows(report):
+            lines.append(f"| {scorer} | {lang} | {int(m['n'])} | " + " | ".join(fmt(m[k]) for k in METRICS) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -180,6 +190,10 @@ tr.unavail td{color:#888;font-style:italic}tr.lang td{color:#555;background:#faf
 code,pre{background:#f6f6f6;padding:2px 5px}pre{padding:8px;overflow-x:auto}
 .note{color:#555;font-size:13px}figure{margin:0}figcaption{font-size:13px;font-weight:600;margin-bottom:4px}
 """
+
+
+def _cells(m: dict[str, Any]) -> str:
+    return "".join(f"<td>{fmt(m[k])}</td>" for k in METRICS)
 
 
 def _summary_table(report: dict[str, Any]) -> str:
@@ -297,15 +311,13 @@ def render_html(report: dict[str, Any]) -> str:
     parts += ["<h2>Summary</h2>", _summary_table(report)]
     if report.get("pooled"):
         rows = "".join(
-            f"<tr><td class='l'>{html.escape(k)}</td><td>{int(m['n'])}</td>"
-            + "".join(f"<td>{fmt(m[x])}</td>" for x in METRICS)
-            + "</tr>"
-            for k, m in report["pooled"].items()
+            f"<tr class='{'' if lang == 'all' else 'lang'}'><td class='l'>{html.escape(k)}</td>"
+            f"<td class='l'>{lang}</td><td>{int(m['n'])}</td>{_cells(m)}</tr>"
+            for k, lang, m in _pooled_rows(report)
         )
         parts.append(
-            "<h3>All prompt sets pooled (unsafe vs rest)</h3><table><tr><th class='l'>scorer</th><th>n</th>"
-            + "".join(f"<th>{x}</th>" for x in METRICS)
-            + f"</tr>{rows}</table>"
+            "<h3>All prompt sets pooled (unsafe vs rest)</h3><table><tr><th class='l'>scorer</th>"
+            "<th class='l'>lang</th><th>n</th>" + "".join(f"<th>{x}</th>" for x in METRICS) + f"</tr>{rows}</table>"
         )
     parts += [_set_section(s) for s in report["sets"]]
     parts.append("</body></html>")

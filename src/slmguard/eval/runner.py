@@ -42,6 +42,7 @@ class _Pool:
     gold: list[bool] = field(default_factory=list)
     pred: list[bool] = field(default_factory=list)
     score: list[float | None] = field(default_factory=list)
+    lang: list[str] = field(default_factory=list)
 
 
 def binary_block(gold: np.ndarray, pred: np.ndarray, score: np.ndarray | None) -> dict[str, float]:
@@ -214,13 +215,20 @@ def run(
                 pool.gold += [r.label == "unsafe" for r in eval_set.rows]
                 pool.pred += [p.label == "unsafe" for p in preds]
                 pool.score += [p.unsafe_score for p in preds]
+                pool.lang += [r.lang for r in eval_set.rows]
         report["sets"].append(entry)
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report["pooled"] = {name: _pooled(pool) for name, pool in pools.items() if pool.gold}
+    filled = {name: pool for name, pool in pools.items() if pool.gold}
+    report["pooled"] = {name: _pooled(pool) for name, pool in filled.items()}
+    report["pooled_by_lang"] = {
+        name: {lang: _pooled(pool, lang) for lang in sorted(set(pool.lang))} for name, pool in filled.items()
+    }
     return report
 
 
-def _pooled(pool: _Pool) -> dict[str, float]:
-    gold, pred = np.array(pool.gold), np.array(pool.pred)
-    score = None if any(s is None for s in pool.score) else np.array(pool.score, float)
+def _pooled(pool: _Pool, lang: str | None = None) -> dict[str, float]:
+    """Metrics over the pooled rows (of one language when `lang` is given)."""
+    keep = np.array([lang is None or x == lang for x in pool.lang])
+    gold, pred = np.array(pool.gold)[keep], np.array(pool.pred)[keep]
+    score = None if any(s is None for s in pool.score) else np.array(pool.score, float)[keep]
     return binary_block(gold, pred, score)
