@@ -38,6 +38,14 @@ def test_role_without_splits_is_a_clear_error(tiny_datasets: Path) -> None:
         load_named("toyresp", Manifest(tiny_datasets), role="dev")
 
 
+def test_shared_response_set(tiny_datasets: Path) -> None:
+    ev = load_named("xstest_responses", Manifest(tiny_datasets))
+    assert ev.task == "response" and [r.label for r in ev.rows] == ["unsafe", "safe", "safe"]
+    assert ev.rows[1].response == "I can't help with that."
+    with pytest.raises(InvalidInputError, match="held-out test data only"):
+        load_named("xstest_responses", Manifest(tiny_datasets), role="dev")
+
+
 def test_limit_is_a_fixed_seed_sample() -> None:
     a = load_file(SMALL, TAX, limit=10, seed=0)
     b = load_file(SMALL, TAX, limit=10, seed=0)

@@ -7,6 +7,7 @@ response) carry the response and are judged with `check_response`.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -159,6 +160,8 @@ def _manifest_set(
         label = unsafe_as if source_label == "unsafe" else "safe"
         codes = tuple(sorted({c for cat in r.get("categories") or [] for c in cmap.get(cat, ())}))
         rows.append(EvalRow(r["text"], label, codes if label != "safe" else (), r.get("lang", "en"), id=r["id"]))
+    if not rows:
+        raise InvalidInputError(f"Dataset {dataset!r} has no labelled rows in {', '.join(splits)}.")
     return EvalSet(name, rows, source=f"{dataset} ({', '.join(splits)}; role {role})", positive=unsafe_as)
 
 
@@ -166,7 +169,13 @@ def _response_set(name: str, manifest: Manifest, *, role: str, limit: int | None
     spec = RESPONSE_SETS[name]
     if role != "test":
         raise InvalidInputError(f"Response set {name!r} is held-out test data only; it has no {role!r} rows.")
-    raw = [r for r in manifest.rows(spec.dataset, responses=True) if r["source_split"] in spec.splits]
+    manifest[spec.dataset]  # an unknown dataset fails here with the list of known ones
+    path = manifest.root / spec.dataset / "data_responses.jsonl"
+    if not path.is_file():
+        raise InvalidInputError(f"Response set {name!r} needs {path}, which is missing.")
+    # response files have their own splits, which MANIFEST.json does not list: read them directly
+    with path.open(encoding="utf-8") as fh:
+        raw = [r for r in map(json.loads, fh) if r.get("source_split") in spec.splits]
     rows = []
     for r in _sample(raw, limit, seed):
         harmful = r.get("response_label") in spec.harmful and (not spec.unsafe_prompt_only or r["label"] == "unsafe")
@@ -300,7 +309,7 @@ def load_sets(
     text_column: str = "text",
     manifest: Manifest | None = None,
 ) -> list[EvalSet]:
-    """Each spec is a file path, a dataset/benchmark name, or `all` (every registered test benchmark).
+    """Each spec is a file path, a dataset/benchmark name, or `all` (every registered benchmark and response set).
 
     The manifest is only opened when a name is given, so runs on the user's own files need no shared data.
     """
@@ -312,6 +321,6 @@ def load_sets(
                                   seed=seed))  # fmt: skip
             continue
         manifest = manifest or Manifest()
-        names = list(BENCHMARKS) if spec == "all" else [spec]
+        names = [*BENCHMARKS, *RESPONSE_SETS] if spec == "all" else [spec]
         sets += [load_named(name, manifest, role=role, limit=limit, seed=seed) for name in names]
     return sets

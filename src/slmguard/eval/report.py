@@ -183,7 +183,7 @@ h1{font-size:24px}h2{font-size:19px;margin-top:36px;border-bottom:1px solid #ddd
 h3{font-size:15px;margin:18px 0 6px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}
+th{background:#f4f4f4}td.l,th.l{text-align:left;white-space:nowrap}td.err{white-space:pre-wrap}
 tr.unavail td{color:#888;font-style:italic}tr.lang td{color:#555;background:#fafafa}
 .charts{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
 .err{max-width:640px;text-align:left;white-space:pre-wrap;word-break:break-word}
@@ -262,7 +262,7 @@ def _set_section(s: dict[str, Any]) -> str:
     charts = []
     pr = [(k, r["pr_curve"]["recall"], r["pr_curve"]["precision"]) for k, r in ok.items() if r.get("pr_curve")]
     pr = [p for p in pr if p[1]]
-    if pr:
+    if pr and 0 < s["positives"] < s["n"]:  # with one class only, every threshold has precision 1 or 0
         charts.append(("Precision–recall", line_chart(pr, x_label="recall", y_label="precision")))
     rel = [(k, [b["confidence"] for b in r["reliability"]], [b["observed"] for b in r["reliability"]])
            for k, r in ok.items() if r.get("reliability")]  # fmt: skip

@@ -117,8 +117,8 @@ def _summarize(
         return out
     rows = eval_set.rows
     pos = eval_set.positive
-    gold = np.array([r.label == pos for r in rows])
-    pred = np.array([p.label == pos for p in preds])
+    gold = np.array([r.label == pos for r in rows], bool)
+    pred = np.array([p.label == pos for p in preds], bool)
     score = _scores(preds, pos)
     out["overall"] = binary_block(gold, pred, score)
     out["headline"] = out["overall"].get(eval_set.metric, float("nan"))
