@@ -60,6 +60,21 @@ def test_tune_sets_tier_and_category_thresholds(tmp_path: Path) -> None:
     assert guard.taxonomy.unsafe_threshold == 0.35
 
 
+def test_rows_of_other_categories_count_against_a_category() -> None:
+    rows = [EvalRow(f"u{i}", "unsafe", ("S9",)) for i in range(10)]
+    rows += [EvalRow(f"o{i}", "unsafe", ("S1",)) for i in range(10)]  # another reason: S9 must not be flagged
+    rows += [EvalRow(f"s{i}", "safe") for i in range(10)]
+    rows += [EvalRow(f"n{i}", "unsafe") for i in range(5)]  # codes unknown: left out of the S9 figures
+    verdicts = [_verdict(0.9, 0.8)] * 10 + [_verdict(0.9, 0.6)] * 10 + [_verdict(0.1, 0.05)] * 10
+    verdicts += [_verdict(0.9, 0.9)] * 5
+    _, summary = tune(rows, verdicts, load_taxonomy(), Rule(max_fpr=0.0))
+    s9 = summary["categories"]["S9"]
+    assert 0.6 < s9["threshold"] <= 0.8 and s9["recall"] == 1.0 and s9["fpr"] == 0.0
+    _, summary = tune(rows, verdicts, load_taxonomy(), Rule(max_fpr=0.5))
+    s9 = summary["categories"]["S9"]  # negatives: 10 S1 rows at 0.6 and 10 safe rows at 0.05
+    assert s9["threshold"] == 0.06 and s9["fpr"] == 0.5
+
+
 def test_tune_needs_both_classes() -> None:
     rows = [EvalRow("a", "safe"), EvalRow("b", "safe")]
     with pytest.raises(InvalidInputError, match="both 'unsafe' and 'safe'"):

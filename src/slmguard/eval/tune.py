@@ -100,9 +100,10 @@ def tune(
         summary["tiers"]["sensitive"] = {"old": taxonomy.sensitive_threshold, **_at(y_sens, sens_p, t_sensitive)}
     new_cat: dict[str, float] = {}
     for cat in taxonomy.categories:
-        # rows of the category's tier with known codes are positives; safe rows are negatives
+        # positives: rows with this code; negatives: safe rows and rows with other known codes (a wrong reason
+        # given for a block counts against a category too); rows whose codes are unknown are left out
         y = np.array([cat.code in r.categories for r in rows])
-        keep = y | (labels == "safe")
+        keep = (labels == "safe") | np.array([bool(r.categories) for r in rows])
         if y.sum() < MIN_POSITIVES or (~y[keep]).sum() < MIN_POSITIVES:
             summary["categories"][cat.code] = {"old": cat.threshold, "kept": f"{int(y.sum())} positive dev rows"}
             continue
