@@ -36,8 +36,8 @@ def evaluate(
         typer.Option(
             "--compare",
             "-c",
-            help="Another guard on the same rows: keyword, profanity, llm-judge, or PROTOCOL:URL[#MODEL] "
-            "(moderations, llamaguard, llamaguard-prompt, qwen3guard). Repeatable.",
+            help="Another guard on the same rows: keyword, profanity, llm-judge, or PROTOCOL:URL#MODEL "
+            "(#MODEL optional; PROTOCOL: moderations, llamaguard, llamaguard-prompt, qwen3guard). Repeatable.",
         ),
     ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for report.json/.md/.html.")] = Path(
