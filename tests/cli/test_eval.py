@@ -74,3 +74,10 @@ def test_tune_writes_a_policy_the_guard_loads(tmp_path: Path) -> None:
 def test_tune_rejects_two_targets() -> None:
     result = runner.invoke(app, ["tune", "--target-recall", "0.9", "--max-fpr", "0.05"])
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_tune_never_reads_test_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLMGUARD_DATASETS", str(write_tiny_datasets(tmp_path)))
+    result = runner.invoke(app, ["tune", "--data", "toyresp", "-o", str(tmp_path / "p.yaml"), "--no-cache"])
+    assert result.exit_code == 2 and "no split with role 'dev'" in result.output
+    assert not (tmp_path / "p.yaml").exists()

@@ -124,3 +124,13 @@ def test_load_sets_mixes_files_and_names(tiny_datasets: Path) -> None:
 def test_missing_file_is_a_clear_error() -> None:
     with pytest.raises(InvalidInputError, match="does not exist"):
         load_sets(["nowhere/mine.jsonl"], TAX)
+
+
+def test_registered_benchmarks_keep_their_rules(shared_datasets: Path) -> None:
+    manifest = Manifest(shared_datasets)
+    ko = load_named("multijail_ko", manifest)
+    assert {r.lang for r in ko.rows} == {"ko"} and ko.target == 0.85 and ko.metric == "recall"
+    square = load_named("square_ood_sensitive", manifest)
+    assert square.positive == "sensitive" and {r.label for r in square.rows} <= {"sensitive", "safe"}
+    mod = load_named("openai_moderation", manifest)  # a null label counts as safe there
+    assert len(mod.rows) == 1680 and sum(r.label == "unsafe" for r in mod.rows) == 522

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +102,7 @@ def load_named(
             name, b.dataset, manifest, splits=splits, role=role, lang=b.lang, null_label=b.null_label,
             limit=limit if limit is not None else b.limit, seed=seed,
         )  # fmt: skip
-        return EvalSet(**{**ev.__dict__, "metric": b.metric, "target": b.target if role == "test" else None,
-                          "note": b.note})  # fmt: skip
+        return replace(ev, metric=b.metric, target=b.target if role == "test" else None, note=b.note)
     if name in manifest.datasets:
         splits = tuple(_splits(manifest, name, role))
         return _manifest_set(name, name, manifest, splits=splits, role=role, limit=limit, seed=seed)
