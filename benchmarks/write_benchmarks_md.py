@@ -95,7 +95,9 @@ def speed_table(acc: dict[str, Any]) -> list[str]:
         rows = sum(sum(r["predicted"].values()) for r in runs)
         secs = sum(r["speed"]["seconds"] for r in runs)
         median = sorted(r["speed"]["ms_per_text"]["p50"] for r in runs)[len(runs) // 2]
-        lines.append(f"| {scorer} | {rows} | {secs:.1f} | {rows / secs:.0f} | {median:.2f} |")
+        rate = rows / secs
+        lines.append(f"| {scorer} | {rows} | {secs:.1f} | {rate:.0f} | {median:.2f} |" if rate >= 10 else
+                     f"| {scorer} | {rows} | {secs:.1f} | {rate:.3f} | {median:.0f} |")  # fmt: skip
     return lines
 
 
@@ -132,12 +134,16 @@ def main() -> None:
         text += ["### Speed of the evaluation run", "",
                  f"Same command; peak memory of the whole run {acc['peak_rss_mb']:.0f} MB. Our guard reads "
                  "embeddings cached by earlier runs (`~/.cache/slmguard`), so its figure here is not the model's "
-                 "speed: that is the next section.", "", *speed_table(acc), ""]  # fmt: skip
+                 "speed: that is in 'Speed and memory' below. These runs shared the 2 cores with other jobs "
+                 "(load average about 18 on 2026-11-22), so the speed rows here and below are lower bounds.", "",
+                 *speed_table(acc), ""]  # fmt: skip
         judge = _load("llm_judge.json")
         if judge:
             text += ["### Zero-shot LLM judge (SmolLM2-135M on CPU), on a sample", "", f"`{judge['command']}`", "",
-                     f"{judge['sets'][0]['n']} rows per set at most (seed 0); our guard on the same rows.", "",
-                     *comparison_table(judge), ""]  # fmt: skip
+                     f"{judge['sets'][0]['n']} rows per set at most (seed 0); our guard on the same rows. The "
+                     "judge answers Yes/No to 'is this request harmful?'; its score is P(Yes) / (P(Yes) + P(No)) from "
+                     "the first token.", "", *comparison_table(judge), "", "Speed of that run:", "",
+                     *speed_table(judge), ""]  # fmt: skip
         text += ["### Per category (flagged codes against the source's categories, mapped)", "", *per_category(acc)]
     if speed:
         text += ["## Speed and memory", "", "| figure | value |", "|---|---:|"]
