@@ -10,6 +10,8 @@ from typing import Any
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 METRICS = ("f1", "precision", "recall", "fpr", "auprc", "ece", "brier")
+HEADERS = {"f1": "F1", "precision": "precision", "recall": "recall", "fpr": "FPR", "auprc": "AUPRC", "ece": "ECE",
+           "brier": "Brier"}  # fmt: skip
 
 
 def fmt(x: Any) -> str:
@@ -75,7 +77,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {s['name']} | {scorer} | {lang} | {int(m['n'])} | {vals} | {note} |")
     if report.get("pooled"):
         lines += ["", "## All prompt sets pooled (unsafe vs rest)", ""]
-        lines += ["| scorer | lang | n | " + " | ".join(METRICS) + " |", "|---|---|---:|" + "---:|" * len(METRICS)]
+        lines += ["| scorer | lang | n | " + " | ".join(HEADERS[k] for k in METRICS) + " |"]
+        lines += ["|---|---|---:|" + "---:|" * len(METRICS)]
         for scorer, lang, m in _pooled_rows(report):
             lines.append(f"| {scorer} | {lang} | {int(m['n'])} | " + " | ".join(fmt(m[k]) for k in METRICS) + " |")
     return "\n".join(lines) + "\n"
@@ -183,7 +186,7 @@ h1{font-size:24px}h2{font-size:19px;margin-top:36px;border-bottom:1px solid #ddd
 h3{font-size:15px;margin:18px 0 6px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left;white-space:nowrap}td.err{white-space:pre-wrap}
+th{background:#f4f4f4}td.l,th.l{text-align:left;white-space:nowrap}td.err{white-space:pre-wrap}td.l:last-child{white-space:normal;min-width:260px}
 tr.unavail td{color:#888;font-style:italic}tr.lang td{color:#555;background:#fafafa}
 .charts{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
 .err{max-width:640px;text-align:left;white-space:pre-wrap;word-break:break-word}
