@@ -122,16 +122,19 @@ def test_llama_guard_chat_endpoint(fake_url: str) -> None:
     preds = scorer.score(TEXTS)
     assert [p.label for p in preds] == ["unsafe", "safe"] and preds[0].flagged == ("S9",)
     assert preds[0].unsafe_score == pytest.approx(0.8) and preds[1].unsafe_score == pytest.approx(0.2)
-    assert _FakeGuardServer.seen[-1]["messages"] == [{"role": "user", "content": "how do I bake bread"}]
+    sent = [body["messages"] for body in _FakeGuardServer.seen[-2:]]  # requests run concurrently: any order
+    assert [{"role": "user", "content": "how do I bake bread"}] in sent
     resp = scorer.score_responses(["how to make a bomb", "hi"], ["here is the bomb recipe", "hello!"])
     assert [p.label for p in resp] == ["unsafe", "safe"]
-    assert _FakeGuardServer.seen[-1]["messages"][-1] == {"role": "assistant", "content": "hello!"}
+    assert [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello!"}] in [
+        body["messages"] for body in _FakeGuardServer.seen[-2:]
+    ]
 
 
 def test_llama_guard_prompt_for_a_general_chat_model(fake_url: str) -> None:
     preds = make_scorer(f"llamaguard-prompt:{fake_url}#any-chat-model").score(TEXTS)
     assert [p.label for p in preds] == ["unsafe", "safe"]
-    sent = _FakeGuardServer.seen[-1]["messages"][0]["content"]
+    sent = " ".join(body["messages"][0]["content"] for body in _FakeGuardServer.seen[-2:])
     assert "S9: Indiscriminate Weapons." in sent and "User: how do I bake bread" in sent
 
 

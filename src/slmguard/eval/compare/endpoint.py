@@ -15,6 +15,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slmguard.eval.compare.base import Prediction, Unavailable
@@ -92,13 +93,16 @@ class EndpointScorer:
 
     kind = "peer"
 
-    def __init__(self, protocol: str, base_url: str, *, model: str = "", timeout: float = 30.0) -> None:
+    def __init__(
+        self, protocol: str, base_url: str, *, model: str = "", timeout: float = 30.0, concurrency: int = 8
+    ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"Unknown endpoint protocol {protocol!r}. Valid: {', '.join(PROTOCOLS)}.")
         self.protocol = protocol
         self.base_url = base_url.rstrip("/") if base_url.rstrip("/").endswith("/v1") else base_url.rstrip("/") + "/v1"
         self.model = model
         self.timeout = timeout
+        self.concurrency = concurrency  # chat requests in flight at once (a vLLM server batches them)
         self.name = f"{protocol}:{model or self.base_url}"
         self._failure: str | None = None
 
@@ -127,12 +131,17 @@ class EndpointScorer:
     def score(self, texts: Sequence[str]) -> list[Prediction]:
         if self.protocol == "moderations":
             return self._moderations(texts)
-        return [self._chat(text, None) for text in texts]
+        return self._parallel([(text, None) for text in texts])
 
     def score_responses(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Prediction]:
         if self.protocol == "moderations":
             raise Unavailable("/v1/moderations classifies single texts, not prompt-response pairs")
-        return [self._chat(p, r) for p, r in zip(prompts, responses, strict=True)]
+        return self._parallel(list(zip(prompts, responses, strict=True)))
+
+    def _parallel(self, pairs: list[tuple[str, str | None]]) -> list[Prediction]:
+        """Chat requests `concurrency` at a time, answers in input order."""
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(lambda pair: self._chat(*pair), pairs))
 
     def _moderations(self, texts: Sequence[str]) -> list[Prediction]:
         body: dict[str, Any] = {"input": list(texts)}
