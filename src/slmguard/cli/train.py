@@ -25,6 +25,11 @@ def train(
     encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small+minilm",
     epochs: Annotated[int, typer.Option(help="Training epochs for the heads.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (the shipped model uses 0).")] = 0,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option(help="Model to compare with: before/after metrics on dev and on the --extra rows."),
+    ] = Path("models/default"),
+    compare: Annotated[bool, typer.Option(help="Print before/after metrics (--no-compare to skip).")] = True,
 ) -> None:
     """Train the guard's heads from ../shared/datasets and data/, calibrate them on dev, and save.
 
@@ -61,6 +66,13 @@ def train(
         from slmguard.model_card import render_model_card
 
         result.guard.save(output, model_card=render_model_card(result.guard))
+        if compare and compare_to is not None and compare_to.is_dir():
+            from slmguard import Guard
+            from slmguard.eval.compare import compare as compare_guards
+            from slmguard.eval.compare import format_comparison
+
+            sets = {"dev": result.corpus.dev, **({"labelled": extra_examples} if extra_examples else {})}
+            format_comparison(compare_guards(Guard.load(compare_to), result.guard, sets), echo=typer.echo)
     except SlmguardError as exc:
         fail(exc)
     typer.echo(f"saved {output} in {result.seconds:.0f}s")
