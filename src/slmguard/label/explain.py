@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from slmguard import Guard
 
-MAX_SPANS = 40
+MAX_SPANS = 24
 """At most this many occlusions per text; longer texts are cut into spans of several words."""
 _TOKEN = re.compile(r"\S+|\s+")
 

@@ -16,6 +16,8 @@ from slmguard.data.readers import iter_rows
 from slmguard.label.store import item_key
 
 SCORE_BATCH = 64
+CATEGORY_MIN = 0.05
+"""The category queue leaves out texts the model gives less than this probability of the category."""
 
 
 @dataclass(slots=True)
@@ -185,7 +187,7 @@ def order(items: Sequence[Item], strategy: Strategy, *, category: str | None = N
     - uncertain: smallest tier margin first (uncertainty sampling);
     - flagged: only items the model flagged or did not call safe, most unsafe first;
     - random: a seeded shuffle (an unbiased sample for measuring the model);
-    - category: items by descending probability of `category`.
+    - category: items with some probability of `category` (>= CATEGORY_MIN), most likely first.
     """
     if strategy == Strategy.UNCERTAIN:
         return sorted(items, key=lambda it: (it.margin, it.key))
@@ -198,4 +200,5 @@ def order(items: Sequence[Item], strategy: Strategy, *, category: str | None = N
         return out
     if not category:
         raise InvalidInputError("The 'category' strategy needs a category code.")
-    return sorted(items, key=lambda it: (-it.categories.get(category, 0.0), it.key))
+    hits = [it for it in items if it.categories.get(category, 0.0) >= CATEGORY_MIN]
+    return sorted(hits, key=lambda it: (-it.categories[category], it.key))

@@ -109,9 +109,9 @@ class Retrainer:
 
         manifest = Manifest(s.datasets) if s.datasets else None
         result = train(config, manifest=manifest, project_dir=s.project_dir, log=job.log.append, progress=progress)
-        job.stage = "save"
+        job.stage, job.done, job.total = "save", 0, 0
         result.guard.save(s.output / "model")
-        job.stage = "compare"
+        job.stage = "compare before/after"
         comparison = compare(self.guard, result.guard, {"dev": result.corpus.dev, "labelled": extra})
         job.log.append(f"saved {s.output / 'model'}")
         return {"model": str(s.output / "model"), "labels": len(rows), "comparison": comparison}
