@@ -195,8 +195,17 @@ async function save() {
   if (r.status !== 200) { message("Refused: " + (r.body?.detail || `error ${r.status}`), "error"); return; }
   clearDraft(body.key);
   S.undo.push({key: body.key, version: r.body.version, label: body});
+  if (S.undo.length % 5 === 1) refreshStats();
   await loadNext();
   message(`Saved ${body.tier}${body.categories.length ? " · " + body.categories.join(", ") : ""}.`, "ok");
+}
+
+async function refreshStats() {
+  const r = await api("/api/stats").catch(() => null);
+  if (!r || r.status !== 200) return;
+  const a = r.body.agreement;
+  $("stats").textContent = `${r.body.labelled_items} labelled` + (a.items ?
+    ` · reviewers agree on ${(a.tier_agreement * 100).toFixed(0)}% of ${a.items} shared items (κ ${a.tier_kappa === null ? "–" : a.tier_kappa.toFixed(2)})` : "");
 }
 
 async function skip() {
@@ -308,5 +317,6 @@ $("closeretrain").addEventListener("click", () => { $("retrainpanel").hidden = t
   $("reviewer").value = params.get("reviewer") || localStorage.getItem("reviewer") || "";
   if (params.get("strategy")) $("strategy").value = params.get("strategy");
   await loadNext();
+  refreshStats();
   document.body.dataset.ready = "1";
 })();
