@@ -58,7 +58,9 @@ def main() -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1360, "height": 900})
             counted: list[str] = []
-            page.on("request", lambda r: counted.append(r.url) if "/api/" in r.url else None)
+            page.on(
+                "request", lambda r: counted.append(r.url) if "/api/labels" in r.url or "/api/next" in r.url else None
+            )
             page.goto(f"http://127.0.0.1:{port}/?reviewer=bench")
             page.wait_for_selector("body[data-ready='1']")
             for _ in range(N_ITEMS - 1):  # the last item has no next one to wait for
