@@ -62,6 +62,8 @@ def test_bad_labels_are_refused_with_a_message_and_conflicts_reported(client: Te
 
 
 def test_export_and_agreement(client: TestClient) -> None:
+    r = client.post("/api/retrain")
+    assert r.status_code == 422 and "No labels yet" in r.json()["detail"]
     key = _next(client)["item"]["key"]
     client.post("/api/labels", json={"key": key, "tier": "safe", "reviewer": "ann"})
     client.post("/api/labels", json={"key": key, "tier": "safe", "reviewer": "bob", "expected_version": 1})
