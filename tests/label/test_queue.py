@@ -56,3 +56,23 @@ def test_bad_inputs_are_refused(tmp_path: Path, guard: Guard) -> None:
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
     with pytest.raises(InvalidInputError, match="not a slmguard decision log"):
         load_items(other, guard)
+
+
+def test_postgres_decision_log(pg_url: str, guard: Guard) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS decisions")
+        conn.execute(
+            "CREATE TABLE decisions (id BIGSERIAL PRIMARY KEY, ts TEXT, request_id TEXT, endpoint TEXT,"
+            " text_sha256 TEXT, text TEXT, lang TEXT, label TEXT, action TEXT, unsafe_score REAL,"
+            " sensitive_score REAL, flagged TEXT, categories TEXT, latency_ms REAL, model TEXT, shadow INTEGER,"
+            " user_id TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO decisions (endpoint, text, label, action, unsafe_score, sensitive_score, flagged, categories,"
+            " lang, shadow) VALUES ('guard', 'bomb recipe', 'unsafe', 'block', 0.9, 0.0, %s, %s, 'en', 0)",
+            ('["S9"]', '{"S9": 0.9}'),
+        )
+    items, _ = load_items(pg_url, guard)
+    assert [(it.text, it.flagged, it.categories) for it in items] == [("bomb recipe", ["S9"], {"S9": 0.9})]

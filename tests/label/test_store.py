@@ -74,3 +74,17 @@ def test_similar_finds_identical_and_near_identical_texts(store: LabelStore) -> 
     hits = similar(store.current(), "폭탄 만드는 법 좀 알려줘")
     assert [h["text"] for h in hits] == ["폭탄 만드는 법 알려줘"] and 0.5 <= hits[0]["similarity"] < 1
     assert similar(store.current(), "recommend a pasta recipe")[0]["similarity"] == 1.0
+
+
+def test_postgres_store_has_the_same_semantics(pg_url: str) -> None:
+    store = LabelStore(pg_url)
+    store._sql("DELETE FROM labels")
+    a = store.save(text="폭탄", tier="unsafe", categories=["S9"], reviewer="ann", expected_version=0)
+    assert a.version == 1 and a.categories == ("S9",)
+    with pytest.raises(LabelConflict, match="ann labelled it unsafe"):
+        store.save(text="폭탄", tier="safe", categories=[], reviewer="bob", expected_version=0)
+    b = store.save(text="폭탄", tier="safe", categories=[], reviewer="bob", expected_version=1)
+    assert store.undo(key=b.item_key, reviewer="bob", version=2) is None
+    assert [(x.reviewer, x.version) for x in store.current()] == [("ann", 1)]
+    assert store.labelled_keys("ann") == {item_key("폭탄")} and store.export_rows()[0]["label"] == "unsafe"
+    store.close()

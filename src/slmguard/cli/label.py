@@ -12,9 +12,12 @@ from slmguard.errors import SlmguardError
 
 
 def label(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Decision log (SQLite) or query file (txt/JSONL/CSV).")],
+    input: Annotated[
+        str, typer.Option("--input", "-i", help="Decision log (SQLite file or postgresql:// URL) or query file.")
+    ],
     db: Annotated[
-        Path | None, typer.Option(help="Labels database (default: the decision log itself, else labels.db beside it).")
+        str | None,
+        typer.Option(help="Labels database, file or URL (default: the decision log itself, else labels.db beside it)."),
     ] = None,
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the shipped model).")] = None,
     taxonomy: Annotated[Path | None, typer.Option(help="Policy file whose categories reviewers label with.")] = None,
@@ -39,6 +42,7 @@ def label(
     """
     from slmguard.label.app import LabelSettings
     from slmguard.label.retrain import RetrainSettings
+    from slmguard.label.store import is_url
 
     settings = LabelSettings(
         input=input,
@@ -57,7 +61,7 @@ def label(
             n = LabelStore(settings.db_path).export_jsonl(export)
             typer.echo(f"wrote {n} labelled items to {export}")
             return
-        if not input.exists():
+        if not is_url(input) and not Path(input).exists():
             raise SlmguardError(f"Input '{input}' does not exist.")
         import uvicorn
 

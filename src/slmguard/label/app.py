@@ -25,7 +25,7 @@ from slmguard.label.explain import explain
 from slmguard.label.queue import Item, Strategy, is_decision_log, load_items, order
 from slmguard.label.retrain import Retrainer, RetrainSettings
 from slmguard.label.rules import LabelRules
-from slmguard.label.store import LabelConflict, LabelStore, agreement, similar
+from slmguard.label.store import LabelConflict, LabelStore, agreement, is_url, similar
 
 STATIC = Path(str(resources.files("slmguard.label") / "static"))
 
@@ -34,8 +34,8 @@ STATIC = Path(str(resources.files("slmguard.label") / "static"))
 class LabelSettings:
     """What `slmguard label` serves."""
 
-    input: Path
-    db: Path | None = None
+    input: str | Path
+    db: str | Path | None = None
     model: Path | None = None
     taxonomy: Path | None = None
     text_column: str = "text"
@@ -44,11 +44,14 @@ class LabelSettings:
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
 
     @property
-    def db_path(self) -> Path:
-        """The labels live in the decision log's own file when the input is one, else `labels.db` beside it."""
+    def db_path(self) -> str | Path:
+        """The labels live in the decision log's own database when the input is one, else `labels.db` beside it."""
         if self.db is not None:
             return self.db
-        return self.input if is_decision_log(self.input) else self.input.with_name("labels.db")
+        if is_url(self.input):
+            return str(self.input)
+        path = Path(self.input)
+        return path if is_decision_log(path) else path.with_name("labels.db")
 
 
 class State:

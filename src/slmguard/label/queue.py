@@ -13,7 +13,7 @@ from typing import Any
 
 from slmguard import Guard, InvalidInputError
 from slmguard.data.readers import iter_rows
-from slmguard.label.store import item_key
+from slmguard.label.store import is_url, item_key
 
 SCORE_BATCH = 64
 CATEGORY_MIN = 0.05
@@ -88,11 +88,15 @@ def load_items(
 ) -> tuple[list[Item], dict[str, int]]:
     """Items from the decision log (its stored scores) or a query file (scored now), deduplicated.
 
+    `path` is a SQLite decision log, a `postgresql://` URL of one, or a query file.
+
     Returns the items and counts of what was skipped (rows without text, unreadable rows).
 
     Raises:
         InvalidInputError: the file is missing or has no `decisions` table.
     """
+    if is_url(path):
+        return _from_pg_log(str(path), limit)
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"Input '{path}' does not exist.")
@@ -101,20 +105,40 @@ def load_items(
     return _from_file(path, guard, text_column=text_column, limit=limit, progress=progress)
 
 
+LOG_QUERY = (
+    "SELECT text, label, action, unsafe_score, sensitive_score, categories, flagged, lang, endpoint"
+    " FROM decisions WHERE shadow = 0 OR shadow IS NULL ORDER BY id DESC"
+)
+"""Newest first, so a text's item carries its latest verdict; shadow decisions are not what users saw."""
+
+
 def _from_log(path: Path, limit: int | None) -> tuple[list[Item], dict[str, int]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        rows = conn.execute(
-            "SELECT text, text_sha256, label, action, unsafe_score, sensitive_score, categories, flagged, lang,"
-            " endpoint FROM decisions WHERE shadow = 0 OR shadow IS NULL ORDER BY id DESC"
-        ).fetchall()
+        rows = conn.execute(LOG_QUERY).fetchall()
     except sqlite3.DatabaseError as exc:
         raise InvalidInputError(
             f"'{path}' is not a slmguard decision log (no readable 'decisions' table): {exc}"
         ) from None
     finally:
         conn.close()
+    return _log_items(rows, limit)
+
+
+def _from_pg_log(url: str, limit: int | None) -> tuple[list[Item], dict[str, int]]:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    try:
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            rows = conn.execute(LOG_QUERY).fetchall()
+    except psycopg.Error as exc:
+        raise InvalidInputError(f"Cannot read the decision log's 'decisions' table: {exc}".strip()) from None
+    return _log_items(rows, limit)
+
+
+def _log_items(rows: Sequence[Any], limit: int | None) -> tuple[list[Item], dict[str, int]]:
     items: dict[str, Item] = {}
     skipped = {"no_text": 0}
     for r in rows:

@@ -1,4 +1,4 @@
-"""Durable labels in SQLite (WAL), beside the decision log when one is given.
+"""Durable labels in SQLite (WAL) or PostgreSQL (by URL), beside the decision log when one is given.
 
 One row per (item, reviewer) save. An item's version is the highest version of its rows;
 a save names the version the reviewer saw, so a reviewer who edited an item that someone
@@ -34,6 +34,12 @@ CREATE TABLE IF NOT EXISTS labels (
 );
 CREATE INDEX IF NOT EXISTS labels_item ON labels (item_key, version);
 """
+PG_SCHEMA = SCHEMA.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+
+
+def is_url(location: str | Path) -> bool:
+    """A PostgreSQL URL rather than a SQLite file path."""
+    return str(location).startswith(("postgresql://", "postgres://"))
 
 
 def item_key(text: str) -> str:
@@ -71,35 +77,55 @@ class LabelConflict(SlmguardError):
 
 
 class LabelStore:
-    """The `labels` table. Thread-safe: one connection, one lock (SQLite serialises writes anyway)."""
+    """The `labels` table. Thread-safe: one connection, one lock (writes are serialised anyway).
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(SCHEMA)
+    `location` is a SQLite file (WAL mode) or a `postgresql://` URL (psycopg, installed with the
+    `postgres` extra). SQL is written once with `?` placeholders and adapted for PostgreSQL.
+    """
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = str(location)
+        self._pg = is_url(location)
+        if self._pg:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            try:
+                self._conn: Any = psycopg.connect(self.location, autocommit=True, row_factory=dict_row)
+            except psycopg.OperationalError as exc:
+                raise SlmguardError(f"Cannot connect to the labels database: {exc}".strip()) from None
+            self._conn.execute(PG_SCHEMA)
+        else:
+            self._conn = sqlite3.connect(location, check_same_thread=False, isolation_level=None, timeout=10)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self._conn.close()
 
+    def _sql(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql.replace("?", "%s") if self._pg else sql, tuple(params))
+
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, key: str) -> Iterator[None]:
+        """One transaction that holds the item: concurrent saves of one item run one after the other."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._sql("BEGIN" if self._pg else "BEGIN IMMEDIATE")
             try:
-                yield self._conn
+                if self._pg:  # other processes may write too: lock the item for this transaction
+                    self._sql("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+                yield
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._sql("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            self._sql("COMMIT")
 
     def version(self, key: str) -> int:
         """The item's current version (0 when nobody has labelled it)."""
         with self._lock:
-            row = self._conn.execute("SELECT MAX(version) FROM labels WHERE item_key = ?", (key,)).fetchone()
-        return int(row[0] or 0)
+            return self._max_version(key)
 
     def save(
         self,
@@ -117,10 +143,10 @@ class LabelStore:
             LabelConflict: the item's version is no longer `expected_version`.
         """
         key = item_key(text)
-        with self._write() as conn:
-            current = _max_version(conn, key)
+        with self._write(key):
+            current = self._max_version(key)
             if current != expected_version:
-                latest = _latest(conn, key)
+                latest = self._latest(key)
                 who = f"{latest.reviewer} labelled it {latest.tier}" if latest else "its labels changed"
                 cats = f" ({', '.join(latest.categories)})" if latest and latest.categories else ""
                 raise LabelConflict(
@@ -130,12 +156,12 @@ class LabelStore:
                     version=current,
                 )
             ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            cur = conn.execute(
+            row = self._sql(
                 "INSERT INTO labels (item_key, text, tier, categories, note, reviewer, ts, version)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (key, text, tier, json.dumps(list(categories)), note, reviewer, ts, current + 1),
-            )
-            return _label(conn.execute("SELECT * FROM labels WHERE id = ?", (cur.lastrowid,)).fetchone())
+            ).fetchone()
+            return _label(row)
 
     def undo(self, *, key: str, reviewer: str, version: int) -> Label | None:
         """Delete `reviewer`'s save that made `version`; returns the reviewer's label before it.
@@ -143,34 +169,42 @@ class LabelStore:
         Raises:
             LabelConflict: someone saved after it, so undoing would hide their label's context.
         """
-        with self._write() as conn:
-            current = _max_version(conn, key)
-            row = conn.execute(
+        with self._write(key):
+            current = self._max_version(key)
+            row = self._sql(
                 "SELECT * FROM labels WHERE item_key = ? AND reviewer = ? AND version = ?", (key, reviewer, version)
             ).fetchone()
             if row is None or current != version:
                 raise LabelConflict(
                     "Cannot undo: the label is not the item's latest (another reviewer saved since).",
-                    latest=_latest(conn, key),
+                    latest=self._latest(key),
                     version=current,
                 )
-            conn.execute("DELETE FROM labels WHERE id = ?", (row["id"],))
-            prev = conn.execute(
+            self._sql("DELETE FROM labels WHERE id = ?", (row["id"],))
+            prev = self._sql(
                 "SELECT * FROM labels WHERE item_key = ? AND reviewer = ? ORDER BY version DESC LIMIT 1",
                 (key, reviewer),
             ).fetchone()
             return _label(prev) if prev else None
 
+    def _max_version(self, key: str) -> int:
+        row = self._sql("SELECT MAX(version) AS v FROM labels WHERE item_key = ?", (key,)).fetchone()
+        return int(row["v"] or 0)
+
+    def _latest(self, key: str) -> Label | None:
+        row = self._sql("SELECT * FROM labels WHERE item_key = ? ORDER BY version DESC LIMIT 1", (key,)).fetchone()
+        return _label(row) if row else None
+
     def history(self, key: str) -> list[Label]:
         """Every label of an item, oldest first."""
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM labels WHERE item_key = ? ORDER BY version", (key,)).fetchall()
+            rows = self._sql("SELECT * FROM labels WHERE item_key = ? ORDER BY version", (key,)).fetchall()
         return [_label(r) for r in rows]
 
     def current(self) -> list[Label]:
         """The latest label of each (item, reviewer) pair."""
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._sql(
                 "SELECT l.* FROM labels l JOIN (SELECT item_key, reviewer, MAX(version) v FROM labels"
                 " GROUP BY item_key, reviewer) m ON l.item_key = m.item_key AND l.reviewer = m.reviewer"
                 " AND l.version = m.v ORDER BY l.item_key, l.version"
@@ -181,12 +215,10 @@ class LabelStore:
         """Items labelled by `reviewer` (by anyone when None)."""
         with self._lock:
             if reviewer is None:
-                rows = self._conn.execute("SELECT DISTINCT item_key FROM labels").fetchall()
+                rows = self._sql("SELECT DISTINCT item_key FROM labels").fetchall()
             else:
-                rows = self._conn.execute(
-                    "SELECT DISTINCT item_key FROM labels WHERE reviewer = ?", (reviewer,)
-                ).fetchall()
-        return {r[0] for r in rows}
+                rows = self._sql("SELECT DISTINCT item_key FROM labels WHERE reviewer = ?", (reviewer,)).fetchall()
+        return {r["item_key"] for r in rows}
 
     def export_rows(self) -> list[dict[str, Any]]:
         """Training rows (`text`, `label`, `categories`, `id`): per item the latest label wins."""
@@ -215,16 +247,7 @@ class LabelStore:
         return len(rows)
 
 
-def _max_version(conn: sqlite3.Connection, key: str) -> int:
-    return int(conn.execute("SELECT MAX(version) FROM labels WHERE item_key = ?", (key,)).fetchone()[0] or 0)
-
-
-def _latest(conn: sqlite3.Connection, key: str) -> Label | None:
-    row = conn.execute("SELECT * FROM labels WHERE item_key = ? ORDER BY version DESC LIMIT 1", (key,)).fetchone()
-    return _label(row) if row else None
-
-
-def _label(row: sqlite3.Row) -> Label:
+def _label(row: Any) -> Label:
     return Label(
         id=row["id"],
         item_key=row["item_key"],
