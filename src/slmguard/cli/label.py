@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,7 @@ def label(
         limit=limit,
         sensitive_may_block=sensitive_may_block,
         retrain=RetrainSettings(output=retrain_output),
+        progress=_progress_printer(),
     )
     try:
         if export is not None:
@@ -71,3 +73,15 @@ def label(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     except SlmguardError as exc:
         fail(exc)
+
+
+def _progress_printer() -> Callable[[int, int], None]:
+    """Scoring a query file at start-up can take a while: say how far it is, about every 10%."""
+    shown = [0]
+
+    def show(done: int, total: int) -> None:
+        if done == total or done - shown[0] >= max(total // 10, 1):
+            typer.echo(f"scored {done}/{total} texts", err=True)
+            shown[0] = done
+
+    return show

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -42,6 +42,8 @@ class LabelSettings:
     limit: int | None = None
     sensitive_may_block: bool = False
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
+    progress: Callable[[int, int], None] | None = None
+    """Called as a query file is scored at start-up (done, total)."""
 
     @property
     def db_path(self) -> str | Path:
@@ -63,7 +65,7 @@ class State:
         taxonomy = load_taxonomy(settings.taxonomy) if settings.taxonomy else guard.taxonomy
         self.rules = LabelRules(taxonomy, sensitive_may_block=settings.sensitive_may_block)
         self.items, self.skipped = load_items(
-            settings.input, guard, text_column=settings.text_column, limit=settings.limit
+            settings.input, guard, text_column=settings.text_column, limit=settings.limit, progress=settings.progress
         )
         self.by_key = {it.key: it for it in self.items}
         self.store = LabelStore(settings.db_path)
