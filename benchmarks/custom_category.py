@@ -126,7 +126,8 @@ def write_section() -> None:
         lines += [
             f"| keystrokes per item (a tier or category letter, then Enter) | {ui['keystrokes_per_item']:.0f} | |",
             f"| HTTP round trips per item (save, next item) | {ui['round_trips_per_item']:.0f} | |",
-            f"| UI time per item, median of {ui['items']} (first key to next item shown, explanation included)"
+            f"| UI time per item, median of {ui['items']} (first key to next item shown, explanation included;"
+            f" {ui['cores']} cores, load average {ui['load_average']})"
             f" | {ui['median_seconds_per_item']:.2f} s (p90 {ui['p90_seconds_per_item']:.2f} s) | |",
             f"| time left per item to read and decide at 10 items/minute | {left:.1f} s of 6 s | ≥ 10 items/min |",
         ]

@@ -12,6 +12,7 @@ Run: python benchmarks/label_ui.py  -> results/label_ui.json (then custom_catego
 from __future__ import annotations
 
 import json
+import os
 import random
 import socket
 import statistics
@@ -84,6 +85,8 @@ def main() -> None:
         "p90_seconds_per_item": round(sorted(times)[int(0.9 * len(times))], 3),
         "items_per_minute_ui": round(60 / median, 1),
         "reading_seconds_left_at_10_per_minute": round(6.0 - median, 2),
+        "load_average": round(os.getloadavg()[0], 1),
+        "cores": os.cpu_count(),
     }
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "label_ui.json").write_text(json.dumps(out, indent=2) + "\n")

@@ -7,7 +7,7 @@ const KEYS = "abcdefghijklmopqrtvwxy"; // n, s, u and z are commands
 const $ = (id) => document.getElementById(id);
 const S = {
   config: null, detail: null, tier: null, cats: new Set(), version: 0,
-  skip: [], undo: [], busy: false, keyOf: {}, codeOf: {},
+  skip: [], undo: [], busy: false, keyOf: {}, codeOf: {}, pre: null,
 };
 
 function reviewer() { return $("reviewer").value.trim(); }
@@ -144,6 +144,7 @@ function showItem(d, prefill = null) {
     ` <span class="muted">by ${escapeHtml(p.reviewer)}${p.similarity < 1 ? ` · similar text (${(p.similarity * 100).toFixed(0)}%): “${escapeHtml(p.text.slice(0, 80))}”` : " · this text"}</span>` +
     (p.note ? `<div class="muted small">“${escapeHtml(p.note)}”</div>` : "") + `</div>`).join("") : "None yet.";
   S.version = d.version;
+  S.pre = null;
   const draft = loadDraft(it.key);
   const fill = prefill || draft;
   S.tier = fill ? fill.tier : null;
@@ -160,15 +161,31 @@ function showEmpty(d) {
   $("progress").textContent = `0 left of ${d.total}`;
 }
 
-async function loadNext() {
-  if (!reviewer()) { message("Type your name in Reviewer first: labels are recorded with it.", "error"); $("reviewer").focus(); return; }
-  const q = new URLSearchParams({reviewer: reviewer(), strategy: $("strategy").value, skip: S.skip.join(",")});
+function nextQuery(extraSkip = null) {
+  const skip = [...new Set(extraSkip ? [...S.skip, extraSkip] : S.skip)];
+  const q = new URLSearchParams({reviewer: reviewer(), strategy: $("strategy").value, skip: skip.join(",")});
   if ($("strategy").value === "category") q.set("category", $("category").value);
-  let r;
-  try { r = await api("/api/next?" + q); } catch (_e) { banner("Connection lost: cannot load the next item. Retrying in 3 s…", "error"); setTimeout(loadNext, 3000); return; }
+  return "/api/next?" + q;
+}
+
+// While the reviewer reads an item, the next one (with its explanation) is fetched, so Enter
+// shows it at once. It is only used when the queue settings have not changed since.
+function prefetch(key) {
+  const url = nextQuery(key);
+  S.pre = {key, url, promise: api(url).catch(() => null)};
+}
+
+async function loadNext(after = null) {
+  if (!reviewer()) { message("Type your name in Reviewer first: labels are recorded with it.", "error"); $("reviewer").focus(); return; }
+  let r = null;
+  if (after && S.pre && S.pre.key === after && S.pre.url === nextQuery(after)) r = await S.pre.promise;
+  S.pre = null;
+  if (!r) {
+    try { r = await api(nextQuery()); } catch (_e) { banner("Connection lost: cannot load the next item. Retrying in 3 s…", "error"); setTimeout(loadNext, 3000); return; }
+  }
   banner("");
   if (r.status !== 200) { message(r.body?.detail || `Error ${r.status}`, "error"); return; }
-  if (r.body.item) showItem(r.body); else showEmpty(r.body);
+  if (r.body.item) { showItem(r.body); prefetch(r.body.item.key); } else showEmpty(r.body);
 }
 
 async function save() {
@@ -196,7 +213,7 @@ async function save() {
   clearDraft(body.key);
   S.undo.push({key: body.key, version: r.body.version, label: body});
   if (S.undo.length % 5 === 1) refreshStats();
-  await loadNext();
+  await loadNext(body.key);
   message(`Saved ${body.tier}${body.categories.length ? " · " + body.categories.join(", ") : ""}.`, "ok");
 }
 
@@ -210,8 +227,9 @@ async function refreshStats() {
 
 async function skip() {
   if (!S.detail) return;
-  S.skip.push(S.detail.item.key);
-  await loadNext();
+  const key = S.detail.item.key;
+  S.skip.push(key);
+  await loadNext(key);
   message("Skipped.");
 }
 
