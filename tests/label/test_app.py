@@ -81,3 +81,14 @@ def test_labels_go_into_the_decision_log_database(tmp_path: Path, guard: Guard) 
         assert c.post("/api/labels", json={"key": key, "tier": "safe", "reviewer": "ann"}).status_code == 200
     rows = sqlite3.connect(log).execute("SELECT text, tier, reviewer FROM labels").fetchall()
     assert rows == [("hello", "safe", "ann")]
+
+
+def test_a_user_taxonomy_adds_categories_to_label_with(query_file: Path, guard: Guard) -> None:
+    policy = Path(__file__).resolve().parents[2] / "data" / "custom" / "competitor_policy.yaml"
+    with TestClient(create_app(LabelSettings(input=query_file, taxonomy=policy), guard=guard)) as c:
+        codes = [x["code"] for x in c.get("/api/config").json()["rules"]["categories"]]
+        assert codes[-1] == "competitor_mentions" and "competitor_mentions" in codes
+        key = _next(c)["item"]["key"]
+        body = {"key": key, "tier": "sensitive", "categories": ["competitor_mentions"], "reviewer": "ann"}
+        assert c.post("/api/labels", json=body).status_code == 200
+        assert c.app.state.label.retrainer.taxonomy.codes[-1] == "competitor_mentions"  # retrains for it

@@ -69,7 +69,7 @@ class State:
         )
         self.by_key = {it.key: it for it in self.items}
         self.store = LabelStore(settings.db_path)
-        self.retrainer = Retrainer(guard, self.store, settings.retrain)
+        self.retrainer = Retrainer(guard, self.store, settings.retrain, taxonomy=taxonomy)
         self._explained: dict[str, dict[str, Any]] = {}
 
     def explanation(self, item: Item) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 import random
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,6 @@ class Item:
     lang: str
     seen: int = 1
     source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def margin(self) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slmguard import Guard, SlmguardError
+from slmguard import Guard, SlmguardError, Taxonomy
 from slmguard.data.manifest import Manifest
 from slmguard.eval.compare import compare
 from slmguard.label.store import LabelStore
@@ -56,8 +56,11 @@ class RetrainJob:
 class Retrainer:
     """Runs at most one retrain at a time in a daemon thread."""
 
-    def __init__(self, guard: Guard, store: LabelStore, settings: RetrainSettings) -> None:
+    def __init__(
+        self, guard: Guard, store: LabelStore, settings: RetrainSettings, *, taxonomy: Taxonomy | None = None
+    ) -> None:
         self.guard = guard
+        self.taxonomy = taxonomy or guard.taxonomy  # the reviewers' policy: it may add categories
         self.store = store
         self.settings = settings
         self.job = RetrainJob()
@@ -94,7 +97,7 @@ class Retrainer:
         job.log.append(f"{len(rows)} labelled items exported to {s.output / 'labels.jsonl'}")
         extra = examples_from_rows(rows, source="labels")
         tax_path = s.output / "policy.yaml"
-        tax_path.write_text(self.guard.taxonomy.source_text, encoding="utf-8")
+        tax_path.write_text(self.taxonomy.source_text, encoding="utf-8")
         config = TrainConfig(
             encoder=self.guard.parts.encoder,
             taxonomy=tax_path,
