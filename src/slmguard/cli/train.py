@@ -65,14 +65,18 @@ def train(
         result = run_training(config, log=lambda m: typer.echo(m, err=True), progress=progress)
         from slmguard.model_card import render_model_card
 
-        result.guard.save(output, model_card=render_model_card(result.guard))
+        before = None
         if compare and compare_to is not None and compare_to.is_dir():
             from slmguard import Guard
+
+            before = Guard.load(compare_to)  # before saving: --output may be the same directory
+        result.guard.save(output, model_card=render_model_card(result.guard))
+        if before is not None:
             from slmguard.eval.compare import compare as compare_guards
             from slmguard.eval.compare import format_comparison
 
             sets = {"dev": result.corpus.dev, **({"labelled": extra_examples} if extra_examples else {})}
-            format_comparison(compare_guards(Guard.load(compare_to), result.guard, sets), echo=typer.echo)
+            format_comparison(compare_guards(before, result.guard, sets), echo=typer.echo)
     except SlmguardError as exc:
         fail(exc)
     typer.echo(f"saved {output} in {result.seconds:.0f}s")
