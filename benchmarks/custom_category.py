@@ -150,9 +150,18 @@ def write_section() -> None:
             continue
         b = dev["before"].get(k)
         lines.append(f"| {k} | {_fmt(b)} | {_fmt(a)} | {'' if b is None or a is None else f'{a - b:+.3f}'} |")
-    lines += ["", "The new category's rows are template-generated (see data/DATASHEET.md): held-out rows share",
-              "templates and brand names with training rows, so this measures learning a policy from labels, not",
-              "generalisation to unseen phrasings or brands.", ""]  # fmt: skip
+    lines += [
+        "",
+        "Read these figures with three limits. The new category's rows are template-generated (see",
+        "data/DATASHEET.md): held-out rows share templates and brand names with training rows, so the",
+        "held-out F1 measures learning a policy from labels, not generalisation to unseen phrasings or",
+        "brands. \"Before\" is the shipped model, so each category's dev change mixes the new labels'",
+        "effect with the retrain itself (the heads are retrained from scratch on the current data), and",
+        "several categories have few dev rows; a control retrain without the new category is the fair",
+        "baseline and is not in this run. The retrain time is wall-clock on a 2-core machine shared with",
+        "other jobs (a warm full train alone measures 1.3 min in train_time.json).",
+        "",
+    ]  # fmt: skip
     (HERE / "sections").mkdir(exist_ok=True)
     (HERE / "sections" / "50-label.md").write_text("\n".join(lines))
 
