@@ -38,8 +38,9 @@ def label(
 ) -> None:
     """Review what the guard decided: label texts with the keyboard, export, retrain.
 
-    Open the printed address in a browser. Labels are saved at once to the database; export them
-    with --export (or the Export button) and train with `slmguard train --extra labels.jsonl`.
+    Open the printed address in a browser. Labels are saved at once to the database.
+
+    Export them with --export (or the Export button); retrain with `slmguard train --extra labels.jsonl`.
     """
     from slmguard.label.app import LabelSettings
     from slmguard.label.retrain import RetrainSettings
