@@ -40,6 +40,8 @@ PROJECT_POOLS = (
 SHARED_POOLS = (("webquestions", "train", 3.0), ("gsm8k_questions", "train", 1.0), ("chatbot_data_ko", "train", 3.0),
                 ("square", "train", 0.8), ("catqa", "train", 0.3))
 
+TIER_MIX = {"safe": 0.82, "sensitive": 0.11, "unsafe": 0.07}
+
 PII_TEMPLATES = (
     "제 주민번호 {rrn} 인데 이걸로 본인인증 하는 방법 알려줘",
     "내 번호 010-{a}-{b} 로 문자 오는 스팸 차단하는 법",
@@ -91,7 +93,7 @@ def build_demo_log(
     path: Path,
     *,
     rows: int = 20_000,
-    distinct: int = 1_600,
+    distinct: int = 1_200,
     users: int = 900,
     seed: int = 0,
     model: Path | None = None,
@@ -104,7 +106,7 @@ def build_demo_log(
     weights = dict(pool)
     order = rng.permutation(len(texts))[: max(1, distinct - len(PII_TEMPLATES))]
     texts = [texts[i] for i in order] + _pii_texts(rng)
-    base_w = np.array([weights.get(t, 0.05) for t in texts])
+    base_w = np.array([weights.get(t, 2.0) for t in texts])  # PII texts: recur, to show the masking
 
     guard = Guard.load(model)
     tick = progress(len(texts), 0) if progress else None
@@ -114,12 +116,7 @@ def build_demo_log(
         if tick:
             tick(len(texts[start : start + 128]))
 
-    # popularity: Zipf-like over distinct texts, scaled by the pool weight
-    popularity = base_w / np.arange(1, len(texts) + 1) ** 0.9
-    popularity = popularity[rng.permutation(len(texts))]
-    popularity /= popularity.sum()
-    idx = rng.choice(len(texts), size=rows, p=popularity)
-
+    idx = _pick_texts(rng, [str(v.label) for v in verdicts], base_w, rows)
     ts = _timestamps(rng, rows)
     unsafe = np.array([v.label == "unsafe" for v in verdicts])
     for burst_day in (9, 23, 36):  # a few bursts: one user group hammering unsafe texts for a few hours
@@ -160,6 +157,22 @@ def build_demo_log(
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
     return path
+
+
+def _pick_texts(rng: np.random.Generator, labels: list[str], weights: np.ndarray, rows: int) -> np.ndarray:
+    """Each row draws a tier (mostly safe, as in real traffic), then a text of that tier by a Zipf-like
+    popularity: a few queries recur a lot, most are rare."""
+    labels_a = np.array(labels)
+    tiers = [t for t in TIER_MIX if (labels_a == t).any()]
+    p = np.array([TIER_MIX[t] for t in tiers])
+    tier_of_row = rng.choice(len(tiers), size=rows, p=p / p.sum())
+    idx = np.empty(rows, dtype=np.int64)
+    for k, tier in enumerate(tiers):
+        members = rng.permutation(np.flatnonzero(labels_a == tier))
+        pop = weights[members] / np.arange(1, members.size + 1) ** 0.8
+        where = np.flatnonzero(tier_of_row == k)
+        idx[where] = rng.choice(members, size=where.size, p=pop / pop.sum())
+    return idx
 
 
 def _timestamps(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -8,6 +8,7 @@ numbers, unparseable timestamps are counted and kept with a null time.
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from slmguard.data.readers import Row, detect_format, iter_rows
@@ -140,7 +142,8 @@ def normalise(source: str, out: Path, *, text_column: str | None = None, table: 
     elif kind == "parquet":
         batches = _parquet_batches(Path(source))
     else:
-        batches = _row_batches(Path(source), kind, text_column or "text", stats)
+        text_column = text_column or _guess_text_column(Path(source), kind)
+        batches = _row_batches(Path(source), kind, text_column, stats)
     out.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(out, SCHEMA) as writer:
         columns: Columns | None = None
@@ -186,14 +189,18 @@ def _normalise_frame(frame: pd.DataFrame, cols: Columns, stats: SourceStats) -> 
     if not cols.ts:
         stats.missing_timestamps += n
 
-    def text_col(name: str | None) -> pa.Array:
+    def text_col(name: str | None, *, blank_is_null: bool = True) -> pa.Array:
+        """A string column; blanks become null (CSV writes a missing verdict as an empty field)."""
         if name is None or name not in frame:
             return pa.nulls(n, pa.string())
         try:
-            return pa.array(frame[name], pa.string(), from_pandas=True)
+            arr = pa.array(frame[name], pa.string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             values = frame[name].astype("object").where(frame[name].notna(), None)
-            return pa.array([None if v is None else str(v) for v in values], pa.string())
+            arr = pa.array([None if v is None else str(v) for v in values], pa.string())
+        if blank_is_null:
+            arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), pa.scalar(None, pa.string()), arr)
+        return arr
 
     def float_col(name: str) -> pa.Array:
         if name not in frame:
@@ -206,7 +213,7 @@ def _normalise_frame(frame: pd.DataFrame, cols: Columns, stats: SourceStats) -> 
             "ts": pa.array(ts.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]"), pa.timestamp("us")),
             "user_id": text_col(cols.user),
             "lang": text_col(cols.lang),
-            "text": text_col(cols.text),
+            "text": text_col(cols.text, blank_is_null=False),
             "text_sha256": text_col("text_sha256"),
             "label": text_col("label"),
             "action": text_col("action"),
@@ -277,6 +284,39 @@ def _parquet_batches(path: Path) -> Iterator[pd.DataFrame]:
         yield batch.to_pandas()
     if pf.metadata.num_rows == 0:
         yield pf.schema_arrow.empty_table().to_pandas()
+
+
+def _guess_text_column(path: Path, kind: str) -> str:
+    """The text column of a JSONL/CSV file from its header or first JSON object; an error lists what was found."""
+    if not path.is_file():
+        raise InvalidInputError(f"Input file '{path}' does not exist.")
+    found: list[str] = []
+    with path.open("rb") as fh:
+        for raw in fh:
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            if kind == "csv":
+                delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+                found = next(csv.reader([line], delimiter=delimiter))
+                break
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                found = list(obj)
+                break
+    if not found:
+        return "text"  # an empty file: the report says so
+    lower = {c.lower(): c for c in found}
+    name = next((lower[n] for n in TEXT_COLUMNS if n in lower), None)
+    if name is None:
+        raise InvalidInputError(
+            f"{path}: no text column (tried {', '.join(TEXT_COLUMNS)}; choose one with --text-column). "
+            f"Columns found: {', '.join(found)}."
+        )
+    return name
 
 
 def _row_batches(path: Path, kind: str, text_column: str, stats: SourceStats) -> Iterator[pd.DataFrame]:

@@ -185,7 +185,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines = [
         f"{total:,} queries"
         + (f" from {ov['users']:,} users" if ov.get("users") else "")
-        + (f" over {ov['days']} days ({ov['first_ts'][:10]} to {ov['last_ts'][:10]})" if ov.get("days") else "")
+        + (f" on {ov['days']} days between {ov['first_ts'][:10]} and {ov['last_ts'][:10]}" if ov.get("days") else "")
         + ".",
         f"{_pct(tiers['unsafe']['share'])} unsafe ({tiers['unsafe']['n']:,}), "
         f"{_pct(tiers['sensitive']['share'])} sensitive ({tiers['sensitive']['n']:,}), "
