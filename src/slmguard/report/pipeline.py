@@ -84,7 +84,9 @@ def run_report(
 
         tax = _taxonomy(model, taxonomy)
         params = _with_thresholds(params, tax)
-        raw, classified = aggregate_spark(log, params, model=model, taxonomy=taxonomy)
+        raw, classified = aggregate_spark(
+            log, params, model=model, taxonomy=taxonomy, verdict_dir=workdir / "spark_verdicts"
+        )
         stats["classified"] = classified
     else:
         todo = pending_count(log, verdicts)

@@ -2,4 +2,4 @@
 SELECT action, label AS tier, count(*) AS n
 FROM log
 GROUP BY action, label
-ORDER BY action, tier
+ORDER BY action NULLS LAST, tier NULLS LAST

@@ -6,4 +6,4 @@ SELECT
     sum(CASE WHEN abs(sensitive_score - {sensitive_threshold}) < {margin} THEN 1 ELSE 0 END) AS sensitive_close
 FROM log
 GROUP BY action
-ORDER BY action
+ORDER BY action NULLS LAST

@@ -3,4 +3,4 @@ SELECT day, label AS tier, count(*) AS n
 FROM log
 WHERE day IS NOT NULL
 GROUP BY day, label
-ORDER BY day, tier
+ORDER BY day, tier NULLS LAST

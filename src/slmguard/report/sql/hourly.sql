@@ -3,4 +3,4 @@ SELECT hour, label AS tier, count(*) AS n
 FROM log
 WHERE hour IS NOT NULL
 GROUP BY hour, label
-ORDER BY hour, tier
+ORDER BY hour, tier NULLS LAST

@@ -6,4 +6,4 @@ SELECT
 FROM log
 WHERE ts >= TIMESTAMP '{start}' AND ts < TIMESTAMP '{end}'
 GROUP BY label
-ORDER BY tier
+ORDER BY tier NULLS LAST

@@ -2,4 +2,4 @@
 SELECT label AS tier, count(*) AS n, count(DISTINCT user_id) AS users
 FROM log
 GROUP BY label
-ORDER BY n DESC, tier
+ORDER BY n DESC, tier NULLS LAST

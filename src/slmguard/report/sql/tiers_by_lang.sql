@@ -2,4 +2,4 @@
 SELECT lang, label AS tier, count(*) AS n
 FROM log
 GROUP BY lang, label
-ORDER BY lang, tier
+ORDER BY lang, tier NULLS LAST
