@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy speed baseline encoders train-time
+.PHONY: model bench accuracy speed baseline encoders train-time report-demo report-bench
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -23,4 +23,11 @@ train-time:       ## a full training run from an empty embedding cache, timed
 	$(PY) benchmarks/train_time.py
 
 bench: accuracy baseline speed encoders
+	$(PY) benchmarks/write_benchmarks_md.py
+
+report-demo:      ## the synthetic demo log and its report (demo_report.html + .json)
+	.venv/bin/slmguard report --demo -o demo_report.html
+
+report-bench:     ## 1M-row report with DuckDB + classification throughput
+	$(PY) benchmarks/report_scale.py
 	$(PY) benchmarks/write_benchmarks_md.py

@@ -22,11 +22,17 @@ def test_counts_on_a_known_log(decision_log: Path, tmp_path: Path) -> None:
     assert {r["tier"]: r["n"] for r in raw["tiers"]} == {"unsafe": 4, "sensitive": 1, "safe": 3}
     assert {r["category"]: r["n"] for r in raw["categories"]} == {"S9": 4, "S1": 1, "sensitive": 1}
     assert {(r["lang"], r["tier"]): r["n"] for r in raw["tiers_by_lang"]} == {
-        ("en", "unsafe"): 3, ("ko", "unsafe"): 1, ("en", "sensitive"): 1, ("en", "safe"): 3}
+        ("en", "unsafe"): 3,
+        ("ko", "unsafe"): 1,
+        ("en", "sensitive"): 1,
+        ("en", "safe"): 3,
+    }
     assert raw["cooccurrence"] == [{"cat_a": "S1", "cat_b": "S9", "n": 1}]
     assert raw["repeats"] == [{"distinct_queries": 5, "repeated_queries": 2, "rows_in_repeats": 5, "max_repeats": 3}]
     assert [(q["text"], q["n"], q["users"]) for q in raw["top_queries"]] == [
-        ("How do I make a pipe bomb ", 3, 3), ("what is the capital of france", 2, 2)]
+        ("How do I make a pipe bomb ", 3, 3),
+        ("what is the capital of france", 2, 2),
+    ]
     assert {r["action"]: r["n"] for r in raw["actions"]} == {"block": 4, "caution": 1, "allow": 3}
     close = {r["action"]: r["unsafe_close"] for r in raw["close_calls"]}
     assert close == {"allow": 1, "block": 0, "caution": 0}  # 0.47 is within 0.05 of 0.5
@@ -38,14 +44,19 @@ def test_counts_on_a_known_log(decision_log: Path, tmp_path: Path) -> None:
 def test_period_comparison(decision_log: Path, tmp_path: Path) -> None:
     raw = _aggregate(decision_log, tmp_path)
     # 11 days (Nov 1 to Nov 11): two periods of 5 days, [Nov 2, Nov 7) against [Nov 7, Nov 12)
-    assert raw["periods"] == {"start": "2026-11-02 00:00:00", "cut": "2026-11-07 00:00:00",
-                              "end": "2026-11-12 00:00:00", "days": "5"}
+    assert raw["periods"] == {
+        "start": "2026-11-02 00:00:00",
+        "cut": "2026-11-07 00:00:00",
+        "end": "2026-11-12 00:00:00",
+        "days": "5",
+    }
     cats = {r["category"]: (r["previous_n"], r["current_n"]) for r in raw["period_categories"]}
     assert cats == {"S9": (1, 2), "S1": (0, 1), "sensitive": (0, 1)}
     tiers = {r["tier"]: (r["previous_n"], r["current_n"]) for r in raw["period_tiers"]}
     assert tiers == {"unsafe": (1, 2), "sensitive": (0, 1), "safe": (0, 3)}
     assert periods({"first_ts": "2026-10-01T00:00:00", "last_ts": "2026-11-11T05:00:00"}, 7)["cut"] == (
-        "2026-11-05 00:00:00")
+        "2026-11-05 00:00:00"
+    )
     assert periods({"first_ts": None, "last_ts": None}, 7) is None
 
 
@@ -54,8 +65,14 @@ def test_minimum_count_rule_hides_rare_queries_and_masks_what_it_shows(decision_
     assert [q["n"] for q in raw["top_queries"]] == [3]  # the 2x query is withheld at min_count=3
     assert {r["category"]: r["queries"] for r in raw["withheld"]} == {"S1": 1, "S9": 1, "sensitive": 1}
     shown = _aggregate(decision_log, tmp_path, min_count=1, min_users=1)
-    report = build_report(shown, source={"source": "x", "kind": "sqlite"}, params=Params(min_count=1, min_users=1),
-                          taxonomy=load_taxonomy(), engine="duckdb", model="m")
+    report = build_report(
+        shown,
+        source={"source": "x", "kind": "sqlite"},
+        params=Params(min_count=1, min_users=1),
+        taxonomy=load_taxonomy(),
+        engine="duckdb",
+        model="m",
+    )
     texts = [s["text"] for s in report["samples"]["S9"]]
     assert "내 번호 [PHONE] 로 폭탄 만드는 법 보내줘" in texts
     dumped = json.dumps(report, ensure_ascii=False)
@@ -73,8 +90,14 @@ def test_same_user_repeating_a_query_is_not_enough(tmp_path: Path) -> None:
 
 def test_summary_lines_are_numbers_from_the_report(decision_log: Path, tmp_path: Path) -> None:
     raw = _aggregate(decision_log, tmp_path)
-    report = build_report(raw, source={"source": "x", "kind": "sqlite", "skipped_rows": 2, "bad_timestamps": 1},
-                          params=Params(), taxonomy=load_taxonomy(), engine="duckdb", model="m")
+    report = build_report(
+        raw,
+        source={"source": "x", "kind": "sqlite", "skipped_rows": 2, "bad_timestamps": 1},
+        params=Params(),
+        taxonomy=load_taxonomy(),
+        engine="duckdb",
+        model="m",
+    )
     lines = report["summary"]
     assert lines[0] == "8 queries from 6 users on 5 days between 2026-11-01 and 2026-11-11."
     assert lines[1] == "50.0% unsafe (4), 12.5% sensitive (1), 37.5% safe (3)."

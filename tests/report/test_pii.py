@@ -29,7 +29,10 @@ from slmguard.report.pii import ACCOUNT, CARD, EMAIL, IP, PHONE, RRN, SECRET, lu
         ("loopback ::1 and fe80::1", f"loopback {IP} and {IP}"),
         ("https://api.x.com/v1?token=abc123&page=2", f"https://api.x.com/v1?token={SECRET}&page=2"),
         ("https://s3.aws.com/b/o?X-Amz-Signature=dead&x=1", f"https://s3.aws.com/b/o?X-Amz-Signature={SECRET}&x=1"),
-        ("see http://h.io/cb?code=77a1&state=q&api_key=k9", f"see http://h.io/cb?code={SECRET}&state=q&api_key={SECRET}"),
+        (
+            "see http://h.io/cb?code=77a1&state=q&api_key=k9",
+            f"see http://h.io/cb?code={SECRET}&state=q&api_key={SECRET}",
+        ),
         ("https://user:pw@host.com/x", f"https://{SECRET}@host.com/x"),
     ],
 )

@@ -91,8 +91,9 @@ def test_csv_and_parquet_with_verdict_columns(tmp_path: Path) -> None:
     rows = _read(tmp_path / "a.parquet")
     assert rows[0]["flagged"] == ["S9"] and rows[0]["unsafe_score"] == 0.9 and rows[0]["row_id"] == 2
     assert rows[1]["label"] is None and rows[1]["ts"].isoformat() == "2026-11-01T11:00:00"
-    pq.write_table(pa.table({"text": ["a", "b"], "ts": pa.array([1_700_000_000, None], pa.int64())}),
-                   tmp_path / "q.parquet")
+    pq.write_table(
+        pa.table({"text": ["a", "b"], "ts": pa.array([1_700_000_000, None], pa.int64())}), tmp_path / "q.parquet"
+    )
     stats = normalise(str(tmp_path / "q.parquet"), tmp_path / "b.parquet")
     rows = _read(tmp_path / "b.parquet")
     assert rows[0]["ts"].isoformat() == "2023-11-14T22:13:20" and rows[1]["ts"] is None

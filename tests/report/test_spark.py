@@ -46,7 +46,8 @@ def _log(path: Path) -> Path:
     table = pa.table(
         {
             "row_id": pa.array(cols[0], pa.int64()),
-            "ts": pa.array([None if t is None else pa.scalar(t).as_py() for t in cols[1]]).cast(pa.string())
+            "ts": pa.array([None if t is None else pa.scalar(t).as_py() for t in cols[1]])
+            .cast(pa.string())
             .cast(pa.timestamp("us")),
             "user_id": pa.array(cols[2], pa.string()),
             "lang": pa.array(cols[3], pa.string()),

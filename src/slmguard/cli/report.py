@@ -22,15 +22,21 @@ class Engine(StrEnum):
 def report(
     input: Annotated[
         str | None,
-        typer.Option("--input", "-i", help="Decision log (SQLite file, sqlite:///path or postgresql:// URL) or a "
-                     "JSONL, CSV or Parquet query log."),
+        typer.Option(
+            "--input",
+            "-i",
+            help="Decision log (SQLite file, sqlite:///path or postgresql:// URL) or a "
+            "JSONL, CSV or Parquet query log.",
+        ),
     ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML report; the JSON goes next to it.")] = Path(
         "report.html"
     ),
     demo: Annotated[bool, typer.Option("--demo", help="Build a synthetic demo log first and report on it.")] = False,
     demo_rows: Annotated[int, typer.Option(help="Rows in the synthetic demo log.")] = 20_000,
-    text_column: Annotated[str | None, typer.Option(help="Column with the text (default: text, query, prompt, ...).")] = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Column with the text (default: text, query, prompt, ...).")
+    ] = None,
     table: Annotated[str, typer.Option(help="Table of the decision log in SQLite/PostgreSQL.")] = "decisions",
     engine: Annotated[Engine, typer.Option(help="duckdb (one machine) or spark (PySpark; local or a cluster).")] = (
         Engine.duckdb
@@ -66,8 +72,16 @@ def report(
             build_demo_log(Path(input), rows=demo_rows, model=model, progress=_progress)
         assert input is not None
         report_, paths = run_report(
-            input, output, model=model, taxonomy=taxonomy, text_column=text_column, table=table, engine=engine.value,
-            params=Params(min_count=min_count, min_users=min_users), synthetic=demo, progress=_progress,
+            input,
+            output,
+            model=model,
+            taxonomy=taxonomy,
+            text_column=text_column,
+            table=table,
+            engine=engine.value,
+            params=Params(min_count=min_count, min_users=min_users),
+            synthetic=demo,
+            progress=_progress,
         )
     except SlmguardError as exc:
         fail(exc)

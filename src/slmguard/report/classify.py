@@ -38,9 +38,7 @@ def pending_count(log: Path, done_dir: Path) -> int:
     return sum(1 for batch in _unlabelled(log) for rid in batch.column("row_id").to_pylist() if rid not in done)
 
 
-def classify_missing(
-    guard: Guard, log: Path, done_dir: Path, *, progress: Callable[[int], None] | None = None
-) -> int:
+def classify_missing(guard: Guard, log: Path, done_dir: Path, *, progress: Callable[[int], None] | None = None) -> int:
     """Classify every row of the normalised `log` that lacks a verdict; returns how many were classified now.
 
     Identical texts within a batch are classified once (logs repeat a lot); the guard's embedding

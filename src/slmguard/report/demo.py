@@ -37,8 +37,13 @@ PROJECT_POOLS = (
     ("obfuscated.jsonl", ("unsafe",), 0.15),
 )
 # (shared dataset, role) of permissive licence: benign and sensitive background traffic
-SHARED_POOLS = (("webquestions", "train", 3.0), ("gsm8k_questions", "train", 1.0), ("chatbot_data_ko", "train", 3.0),
-                ("square", "train", 0.8), ("catqa", "train", 0.3))
+SHARED_POOLS = (
+    ("webquestions", "train", 3.0),
+    ("gsm8k_questions", "train", 1.0),
+    ("chatbot_data_ko", "train", 3.0),
+    ("square", "train", 0.8),
+    ("catqa", "train", 0.3),
+)
 
 TIER_MIX = {"safe": 0.82, "sensitive": 0.11, "unsafe": 0.07}
 
@@ -68,13 +73,15 @@ def _project_texts(rng: np.random.Generator, per_pool: int) -> list[tuple[str, f
 def _shared_texts(rng: np.random.Generator, per_pool: int) -> list[tuple[str, float]]:
     try:
         manifest = Manifest()
-    except Exception:  # noqa: BLE001 - no shared datasets: the project's own data is enough for a demo
+    except Exception:
         return []
     out: list[tuple[str, float]] = []
     for name, role, weight in SHARED_POOLS:
         if name not in manifest.datasets or manifest[name].licence_class != "permissive":
             continue
-        rows = [r["text"] for r in manifest.rows(name, role=role) if isinstance(r.get("text"), str) and r["text"].strip()]
+        rows = [
+            r["text"] for r in manifest.rows(name, role=role) if isinstance(r.get("text"), str) and r["text"].strip()
+        ]
         for i in rng.permutation(len(rows))[:per_pool]:
             out.append((rows[i], weight))
     return out
@@ -82,8 +89,14 @@ def _shared_texts(rng: np.random.Generator, per_pool: int) -> list[tuple[str, fl
 
 def _pii_texts(rng: np.random.Generator) -> list[str]:
     fill = {
-        "rrn": "900101-1234567", "a": "1234", "b": "5678", "card": "4111 1111 1111 1111", "user": "jiyoung.kim",
-        "acct": "123-456789-01-234", "tok": "sk_live_9f8e7d6c5b4a", "a3": str(rng.integers(0, 255)),
+        "rrn": "900101-1234567",
+        "a": "1234",
+        "b": "5678",
+        "card": "4111 1111 1111 1111",
+        "user": "jiyoung.kim",
+        "acct": "123-456789-01-234",
+        "tok": "sk_live_9f8e7d6c5b4a",
+        "a3": str(rng.integers(0, 255)),
         "b3": str(rng.integers(0, 255)),
     }
     return [t.format(**fill) for t in PII_TEMPLATES]
@@ -121,13 +134,16 @@ def build_demo_log(
     unsafe = np.array([v.label == "unsafe" for v in verdicts])
     for burst_day in (9, 23, 36):  # a few bursts: one user group hammering unsafe texts for a few hours
         n = rows // 60
-        pick = rng.choice(np.flatnonzero(unsafe), size=min(40, int(unsafe.sum()))) if unsafe.any() else np.array([], int)
+        pick = (
+            rng.choice(np.flatnonzero(unsafe), size=min(40, int(unsafe.sum()))) if unsafe.any() else np.array([], int)
+        )
         if pick.size:
             slots = rng.choice(len(idx), size=n, replace=False)
             idx[slots] = rng.choice(pick, size=n)
             start = END - dt.timedelta(days=DAYS - burst_day) + dt.timedelta(hours=int(rng.integers(10, 20)))
             ts[slots] = np.datetime64(start.replace(tzinfo=None), "us") + rng.integers(0, 3 * 3600 * 10**6, n).astype(
-                "timedelta64[us]")
+                "timedelta64[us]"
+            )
     user_activity = 1 / np.arange(1, users + 1) ** 0.8
     user = rng.choice(users, size=rows, p=user_activity / user_activity.sum())
     pii = np.arange(len(texts) - len(PII_TEMPLATES), len(texts))
@@ -136,7 +152,9 @@ def build_demo_log(
     sort = np.argsort(ts, kind="stable")
     idx, ts, user = idx[sort], ts[sort], user[sort]
 
-    v_cols: dict[str, list[Any]] = {k: [] for k in ("label", "action", "unsafe_score", "sensitive_score", "flagged", "lang")}
+    v_cols: dict[str, list[Any]] = {
+        k: [] for k in ("label", "action", "unsafe_score", "sensitive_score", "flagged", "lang")
+    }
     for v in verdicts:
         v_cols["label"].append(str(v.label))
         v_cols["action"].append(str(v.action))

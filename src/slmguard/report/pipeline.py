@@ -98,8 +98,13 @@ def run_report(
         params = _with_thresholds(params, tax)
         raw = aggregate_duckdb(log, verdicts, params, workdir=workdir)
     report = build_report(
-        raw, source=stats, params=params, taxonomy=tax, engine=engine,
-        model=guard.model_name if guard else _model_name(model), synthetic=synthetic,
+        raw,
+        source=stats,
+        params=params,
+        taxonomy=tax,
+        engine=engine,
+        model=guard.model_name if guard else _model_name(model),
+        synthetic=synthetic,
     )
     paths = ReportPaths(html=output, json=output.with_suffix(".json"), workdir=workdir)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -127,4 +132,6 @@ def _model_name(model: Path | None) -> str:
 def _with_thresholds(params: Params | None, tax: Taxonomy) -> Params:
     from dataclasses import replace
 
-    return replace(params or Params(), unsafe_threshold=tax.unsafe_threshold, sensitive_threshold=tax.sensitive_threshold)
+    return replace(
+        params or Params(), unsafe_threshold=tax.unsafe_threshold, sensitive_threshold=tax.sensitive_threshold
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,7 +149,8 @@ def normalise(source: str, out: Path, *, text_column: str | None = None, table: 
         columns: Columns | None = None
         for frame in batches:
             if columns is None:
-                columns = _pick_columns(list(frame.columns), text_column, kind=kind, source=source)
+                found = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+                columns = _pick_columns(found, text_column, kind=kind, source=source)
                 stats.columns = {k: getattr(columns, k) for k in ("text", "ts", "user", "lang", "row_id")}
             table_ = _normalise_frame(frame, columns, stats)
             stats.rows += table_.num_rows
@@ -180,37 +181,71 @@ def _pick_columns(found: list[str], text_column: str | None, *, kind: str, sourc
     return Columns(text=text, ts=first(TIME_COLUMNS), user=first(USER_COLUMNS), lang=first(LANG_COLUMNS), row_id=row_id)
 
 
-def _normalise_frame(frame: pd.DataFrame, cols: Columns, stats: SourceStats) -> pa.Table:
-    """One source batch -> one table in `SCHEMA` (vectorised; no per-row Python on the hot path)."""
-    n = len(frame)
-    line = frame["__line"].to_numpy(dtype=np.int64) if "__line" in frame else np.arange(stats.rows + 1, stats.rows + n + 1)
-    row_id = frame[cols.row_id].to_numpy(dtype=np.int64) if cols.row_id else line
-    ts = _parse_timestamps(frame[cols.ts], line, stats) if cols.ts else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+def _normalise_frame(frame: pd.DataFrame | pa.Table, cols: Columns, stats: SourceStats) -> pa.Table:
+    """One source batch -> one table in `SCHEMA`, vectorised.
+
+    Parquet batches stay in Arrow when a column already has the right type (timestamps, strings,
+    numbers, lists): a million-row log is then normalised without Python per row. Other columns
+    (text timestamps, JSON-encoded flags) go through pandas.
+    """
+    arrow = isinstance(frame, pa.Table)
+    names = frame.column_names if arrow else list(frame.columns)
+    n = frame.num_rows if arrow else len(frame)
+
+    def series(name: str) -> pd.Series:
+        return frame[name].to_pandas() if arrow else frame[name]
+
+    def native(name: str, test: Callable[[pa.DataType], bool]) -> bool:
+        return arrow and test(frame.schema.field(name).type)
+
+    start = stats.rows + 1
+    line = series("__line").to_numpy(dtype=np.int64) if "__line" in names else np.arange(start, start + n)
+    row_id = pa.array(series(cols.row_id).to_numpy(dtype=np.int64)) if cols.row_id else pa.array(line)
     if not cols.ts:
         stats.missing_timestamps += n
+        ts: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.timestamp("us"))
+    elif native(cols.ts, lambda t: pa.types.is_timestamp(t) or pa.types.is_date(t)):
+        ts = frame[cols.ts].cast(pa.timestamp("us"))
+        stats.missing_timestamps += ts.null_count
+    else:
+        parsed = _parse_timestamps(series(cols.ts), line, stats)
+        ts = pa.array(parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]"), pa.timestamp("us"))
 
-    def text_col(name: str | None, *, blank_is_null: bool = True) -> pa.Array:
+    def text_col(name: str | None, *, blank_is_null: bool = True) -> pa.Array | pa.ChunkedArray:
         """A string column; blanks become null (CSV writes a missing verdict as an empty field)."""
-        if name is None or name not in frame:
+        if name is None or name not in names:
             return pa.nulls(n, pa.string())
-        try:
-            arr = pa.array(frame[name], pa.string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            values = frame[name].astype("object").where(frame[name].notna(), None)
-            arr = pa.array([None if v is None else str(v) for v in values], pa.string())
+        if native(name, lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)):
+            arr = frame[name].cast(pa.string())
+        else:
+            values = series(name)
+            try:
+                arr = pa.array(values, pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                values = values.astype("object").where(values.notna(), None)
+                arr = pa.array([None if v is None else str(v) for v in values], pa.string())
         if blank_is_null:
             arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), pa.scalar(None, pa.string()), arr)
         return arr
 
-    def float_col(name: str) -> pa.Array:
-        if name not in frame:
+    def float_col(name: str) -> pa.Array | pa.ChunkedArray:
+        if name not in names:
             return pa.nulls(n, pa.float64())
-        return pa.array(pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64), pa.float64(), from_pandas=True)
+        if native(name, lambda t: pa.types.is_floating(t) or pa.types.is_integer(t)):
+            return frame[name].cast(pa.float64())
+        numbers = pd.to_numeric(series(name), errors="coerce").to_numpy(dtype=np.float64)
+        return pa.array(numbers, pa.float64(), from_pandas=True)
 
+    if "flagged" not in names:
+        flagged: pa.Array | pa.ChunkedArray = pa.nulls(n, pa.list_(pa.string()))
+    elif native("flagged", lambda t: pa.types.is_list(t) or pa.types.is_large_list(t)):
+        flagged = frame["flagged"].cast(pa.list_(pa.string()))
+    else:
+        flagged = _flagged(series("flagged"))
     return pa.table(
         {
-            "row_id": pa.array(row_id, pa.int64()),
-            "ts": pa.array(ts.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]"), pa.timestamp("us")),
+            "row_id": row_id,
+            "ts": ts,
             "user_id": text_col(cols.user),
             "lang": text_col(cols.lang),
             "text": text_col(cols.text, blank_is_null=False),
@@ -219,7 +254,7 @@ def _normalise_frame(frame: pd.DataFrame, cols: Columns, stats: SourceStats) -> 
             "action": text_col("action"),
             "unsafe_score": float_col("unsafe_score"),
             "sensitive_score": float_col("sensitive_score"),
-            "flagged": _flagged(frame["flagged"]) if "flagged" in frame else pa.nulls(n, pa.list_(pa.string())),
+            "flagged": flagged,
         },
         schema=SCHEMA,
     )
@@ -273,7 +308,7 @@ def _flagged(values: pd.Series) -> pa.Array:
     return pa.array(out, pa.list_(pa.string()))
 
 
-def _parquet_batches(path: Path) -> Iterator[pd.DataFrame]:
+def _parquet_batches(path: Path) -> Iterator[pa.Table]:
     if not path.is_file():
         raise InvalidInputError(f"Input file '{path}' does not exist.")
     try:
@@ -281,9 +316,9 @@ def _parquet_batches(path: Path) -> Iterator[pd.DataFrame]:
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInputError(f"{path}: not a readable Parquet file ({exc}).") from exc
     for batch in pf.iter_batches(batch_size=BATCH_ROWS):
-        yield batch.to_pandas()
+        yield pa.Table.from_batches([batch])
     if pf.metadata.num_rows == 0:
-        yield pf.schema_arrow.empty_table().to_pandas()
+        yield pf.schema_arrow.empty_table()
 
 
 def _guess_text_column(path: Path, kind: str) -> str:
@@ -359,7 +394,7 @@ def _sqlite_batches(path: str, table: str) -> Iterator[pd.DataFrame]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         try:
-            cur = con.execute(f'SELECT * FROM "{table}" ORDER BY 1')  # noqa: S608 - table name is an option, quoted
+            cur = con.execute(f'SELECT * FROM "{table}" ORDER BY 1')
         except sqlite3.DatabaseError as exc:
             tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             raise InvalidInputError(
@@ -383,7 +418,7 @@ def _postgres_batches(url: str, table: str) -> Iterator[pd.DataFrame]:
     try:
         with con.transaction(), con.cursor(name="slmguard_report") as cur:  # server-side: streams
             try:
-                cur.execute(f'SELECT * FROM "{table}" ORDER BY 1')  # noqa: S608 - table name is an option, quoted
+                cur.execute(f'SELECT * FROM "{table}" ORDER BY 1')
                 first = cur.fetchmany(BATCH_ROWS)
             except psycopg.Error as exc:
                 raise InvalidInputError(f"Cannot read table '{table}': {exc}".strip()) from exc

@@ -28,7 +28,9 @@ from slmguard.report.aggregate import STOPWORDS, Params, Rows, render_sql, run_q
 
 _GUARDS: dict[tuple[str | None, str | None], Guard] = {}
 
-VERDICT_DDL = "label string, action string, unsafe_score double, sensitive_score double, flagged array<string>, lang string"
+VERDICT_DDL = (
+    "label string, action string, unsafe_score double, sensitive_score double, flagged array<string>, lang string"
+)
 
 
 def spark_session(master: str = "local[2]") -> Any:
@@ -111,8 +113,8 @@ def aggregate_spark(
 
 def main(argv: list[str] | None = None) -> None:
     """spark-submit entry point: report on a normalised Parquet log (see the module docstring)."""
-    from slmguard.report.pipeline import _model_name, _taxonomy, _with_thresholds
     from slmguard.report.html import render_html
+    from slmguard.report.pipeline import _model_name, _taxonomy, _with_thresholds
     from slmguard.report.summary import build_report
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -128,12 +130,22 @@ def main(argv: list[str] | None = None) -> None:
     tax = _taxonomy(args.model, args.taxonomy)
     params = _with_thresholds(None, tax)
     raw, classified = aggregate_spark(args.log, params, model=args.model, taxonomy=args.taxonomy, spark=spark)
-    source = {"source": args.log, "kind": "parquet", "rows": raw["overview"]["rows"], "skipped_rows": 0,
-              "skipped_lines": [], "skip_reasons": {}, "bad_timestamps": 0, "bad_timestamp_lines": [],
-              "missing_timestamps": raw["overview"]["rows"] - raw["overview"]["rows_with_time"], "columns": {},
-              "classified": classified}
-    report = build_report(raw, source=source, params=params, taxonomy=tax, engine="spark",
-                          model=_model_name(args.model))
+    source = {
+        "source": args.log,
+        "kind": "parquet",
+        "rows": raw["overview"]["rows"],
+        "skipped_rows": 0,
+        "skipped_lines": [],
+        "skip_reasons": {},
+        "bad_timestamps": 0,
+        "bad_timestamp_lines": [],
+        "missing_timestamps": raw["overview"]["rows"] - raw["overview"]["rows_with_time"],
+        "columns": {},
+        "classified": classified,
+    }
+    report = build_report(
+        raw, source=source, params=params, taxonomy=tax, engine="spark", model=_model_name(args.model)
+    )
     args.out.write_text(render_html(report), encoding="utf-8")
     args.out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -82,7 +82,9 @@ def build_report(
     close = {
         "unsafe": sum(int(r["unsafe_close"] or 0) for r in raw["close_calls"]),
         "sensitive": sum(int(r["sensitive_close"] or 0) for r in raw["close_calls"]),
-        "by_action": [{k: (str(v) if k == "action" and v is None else v) for k, v in r.items()} for r in raw["close_calls"]],
+        "by_action": [
+            {k: (str(v) if k == "action" and v is None else v) for k, v in r.items()} for r in raw["close_calls"]
+        ],
         "margin": params.margin,
     }
     close["share_unsafe"] = _share(close["unsafe"], total)
@@ -102,15 +104,18 @@ def build_report(
         "overview": ov,
         "tiers": by_tier,
         "categories": categories,
-        "category_names": {c["category"]: names.get(c["category"], {"en": c["category"], "ko": ""}) for c in categories},
+        "category_names": {
+            c["category"]: names.get(c["category"], {"en": c["category"], "ko": ""}) for c in categories
+        },
         "languages": sorted(langs.values(), key=lambda e: -e["n"]),
         "daily": raw["daily"],
         "daily_categories": raw["daily_categories"],
         "hourly": raw["hourly"],
         "period": period,
         "actions": actions,
-        "actions_by_tier": [{**r, "action": r["action"] or UNCLASSIFIED, "tier": r["tier"] or UNCLASSIFIED}
-                            for r in raw["actions"]],
+        "actions_by_tier": [
+            {**r, "action": r["action"] or UNCLASSIFIED, "tier": r["tier"] or UNCLASSIFIED} for r in raw["actions"]
+        ],
         "score_hist": raw["score_hist"],
         "thresholds": {"unsafe": params.unsafe_threshold, "sensitive": params.sensitive_threshold},
         "close_calls": close,
@@ -134,13 +139,22 @@ def _periods(raw: dict[str, Any]) -> dict[str, Any] | None:
     if not span:
         return None
     tiers = [
-        {"tier": str(r["tier"] or UNCLASSIFIED), "current": int(r["current_n"]), "previous": int(r["previous_n"]),
-         "change": _change(int(r["current_n"]), int(r["previous_n"]))}
+        {
+            "tier": str(r["tier"] or UNCLASSIFIED),
+            "current": int(r["current_n"]),
+            "previous": int(r["previous_n"]),
+            "change": _change(int(r["current_n"]), int(r["previous_n"])),
+        }
         for r in raw["period_tiers"]
     ]
     cats = [
-        {"category": r["category"], "current": int(r["current_n"]), "previous": int(r["previous_n"]),
-         "delta": int(r["current_n"]) - int(r["previous_n"]), "change": _change(int(r["current_n"]), int(r["previous_n"]))}
+        {
+            "category": r["category"],
+            "current": int(r["current_n"]),
+            "previous": int(r["previous_n"]),
+            "delta": int(r["current_n"]) - int(r["previous_n"]),
+            "change": _change(int(r["current_n"]), int(r["previous_n"])),
+        }
         for r in raw["period_categories"]
     ]
     growth = sorted((c for c in cats if c["delta"] > 0), key=lambda c: (-c["delta"], c["category"]))[:5]
