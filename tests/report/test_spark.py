@@ -96,3 +96,22 @@ def test_spark_aggregates_equal_duckdb(spark: Any, guard: Guard, tmp_path: Path)
     assert sp["cooccurrence"] == [{"cat_a": "S1", "cat_b": "S9", "n": 2}]
     assert sp["overview"]["rows_with_time"] == 8
     assert [q["n"] for q in sp["top_queries"]][:3] == [3, 2, 2]
+
+
+def test_cli_engine_spark_reports_the_same_numbers(spark: Any, decision_log: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from slmguard.cli import app
+
+    runner = CliRunner()
+    reports = {}
+    for engine in ("duckdb", "spark"):
+        out = tmp_path / engine / "report.html"
+        result = runner.invoke(app, ["report", "-i", str(decision_log), "-o", str(out), "--engine", engine])
+        assert result.exit_code == 0, result.output
+        reports[engine] = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert reports["spark"]["meta"]["engine"] == "spark"
+    for key in ("overview", "tiers", "categories", "daily", "period", "close_calls", "top_queries", "samples"):
+        _same(reports["duckdb"][key], reports["spark"][key], key)
