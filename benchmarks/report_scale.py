@@ -184,7 +184,7 @@ def write_section(r: dict) -> None:
         "run shared its 2 cores with other jobs (see the load average above), so the rate on an idle machine is "
         "higher. Real logs repeat many queries, and repeats hit the embedding cache, so they go faster than this "
         "figure. Peak RSS stays flat because every stage streams: the log is read in 50,000-row Arrow batches, "
-        "DuckDB spills to disk, and only aggregates reach Python.",
+        "DuckDB may spill to the work directory, and only aggregates reach Python.",
         "",
     ]
     (HERE / "sections").mkdir(exist_ok=True)

@@ -12,7 +12,6 @@ from typing import Any
 import plotly.graph_objects as go
 
 TIER_COLOURS = {"safe": "#4caf50", "sensitive": "#f2a900", "unsafe": "#d64541", "unclassified": "#9e9e9e"}
-ACTION_COLOURS = {"allow": "#4caf50", "caution": "#f2a900", "block": "#d64541", "unclassified": "#9e9e9e"}
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,'Noto Sans KR','Malgun Gothic',sans-serif;margin:0;background:#f5f6f8;
@@ -66,7 +65,8 @@ def _table(head: list[str], rows: list[list[str]], numeric: set[int] | None = No
         + "</tr>"
         for r in rows
     )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    thead = f"<thead><tr>{th}</tr></thead>" if any(head) else ""
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,6 @@ from slmguard.report.classify import classify_missing, pending_count
 from slmguard.report.html import render_html
 from slmguard.report.sources import normalise
 from slmguard.report.summary import build_report
-
-ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +128,6 @@ def _model_name(model: Path | None) -> str:
 
 
 def _with_thresholds(params: Params | None, tax: Taxonomy) -> Params:
-    from dataclasses import replace
-
     return replace(
         params or Params(), unsafe_threshold=tax.unsafe_threshold, sensitive_threshold=tax.sensitive_threshold
     )

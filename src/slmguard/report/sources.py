@@ -48,7 +48,6 @@ TEXT_COLUMNS = ("text", "query", "prompt", "question", "content", "message", "in
 TIME_COLUMNS = ("ts", "timestamp", "time", "created_at", "datetime", "date")
 USER_COLUMNS = ("user_id", "user", "session_id", "session", "client_id")
 LANG_COLUMNS = ("lang", "language")
-VERDICT_COLUMNS = ("label", "action", "unsafe_score", "sensitive_score", "flagged")
 
 
 @dataclass(frozen=True, slots=True)
