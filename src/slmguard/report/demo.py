@@ -112,7 +112,18 @@ def build_demo_log(
     model: Path | None = None,
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
 ) -> Path:
-    """Write a synthetic, already-classified log of `rows` queries to the Parquet file `path`."""
+    """Write a synthetic, already-classified log of `rows` queries to the Parquet file `path`.
+
+    A file already there that was built with the same settings and model is kept as it is: the
+    guard does not cache its embeddings, so this is what makes a second `--demo` run quick.
+    """
+    guard = Guard.load(model)
+    settings = json.dumps({"rows": rows, "distinct": distinct, "users": users, "seed": seed, "model": guard.model_name,
+                           "taxonomy": guard.taxonomy.sha256, "version": 1})
+    if path.is_file():
+        meta = pq.read_schema(path).metadata or {}
+        if meta.get(b"slmguard_demo") == settings.encode():
+            return path
     rng = np.random.default_rng(seed)
     pool = _project_texts(rng, distinct // 10) + _shared_texts(rng, distinct // 6)
     texts = list(dict.fromkeys(t for t, _ in pool))
@@ -121,7 +132,6 @@ def build_demo_log(
     texts = [texts[i] for i in order] + _pii_texts(rng)
     base_w = np.array([weights.get(t, 2.0) for t in texts])  # PII texts: recur, to show the masking
 
-    guard = Guard.load(model)
     tick = progress(len(texts), 0) if progress else None
     verdicts = []
     for start in range(0, len(texts), 128):
@@ -173,7 +183,7 @@ def build_demo_log(
         }
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
+    pq.write_table(table.replace_schema_metadata({"slmguard_demo": settings}), path)
     return path
 
 
