@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench
+.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -33,3 +33,10 @@ bench: accuracy llm-judge baseline speed encoders
 label-bench:      ## review UI keyboard speed, then the custom-category retrain experiment
 	$(PY) benchmarks/label_ui.py
 	$(PY) benchmarks/custom_category.py
+
+report-demo:      ## the synthetic demo log and its report (demo_report.html + .json)
+	.venv/bin/slmguard report --demo -o demo_report.html
+
+report-bench:     ## 1M-row report with DuckDB + classification throughput
+	$(PY) benchmarks/report_scale.py
+	$(PY) benchmarks/write_benchmarks_md.py

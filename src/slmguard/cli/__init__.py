@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from slmguard.cli import check, evaluate, label, taxonomy, train, tune
+from slmguard.cli import check, evaluate, label, report, taxonomy, train, tune
 
 app = typer.Typer(
     help="slmguard: a small CPU safeguard model for LLM services (English and Korean).",
@@ -17,6 +17,7 @@ app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
 app.command("tune")(tune.tune)
 app.command("label")(label.label)
+app.command("report")(report.report)
 
 
 def main() -> None:
