@@ -18,6 +18,7 @@ from slmguard.heads.multitask import softmax
 from slmguard.normalize import detect_lang, normalize
 from slmguard.replies import STRATEGY_CLASSES, Reply, choose_strategy, realise, reply_lang
 from slmguard.replies.judge import ResponseVerdict, judge_responses
+from slmguard.replies.rewrite import DEFAULT_TIMEOUT, Rewriter, rewrite_reply
 from slmguard.taxonomy import Taxonomy, load_taxonomy
 from slmguard.verdict import Action, Verdict
 
@@ -78,28 +79,58 @@ class Guard:
     def model_name(self) -> str:
         return f"{self.parts.name}-{self.parts.version}"
 
-    def check(self, text: str, *, id: str | None = None) -> Verdict:
-        """Classify one text.
+    def check(
+        self, text: str, *, id: str | None = None, rewriter: Rewriter | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> Verdict:
+        """Classify one text; a `block` or `caution` verdict carries the safeguard reply.
+
+        Args:
+            rewriter: optional LLM that personalises the template reply (see slmguard.replies.rewrite);
+                its output is re-checked and the template is kept if it is unsafe, late or broken.
+            timeout: seconds to wait for the rewriter.
 
         Raises:
             InvalidInputError: `text` is not a string or is empty.
         """
         check_text(text)
-        return self._predict([text], [id])[0]
+        return self.check_batch([text], ids=[id], rewriter=rewriter, timeout=timeout)[0]
 
-    def check_batch(self, texts: Sequence[str], *, ids: Sequence[str | None] | None = None) -> list[Verdict]:
+    def check_batch(
+        self,
+        texts: Sequence[str],
+        *,
+        ids: Sequence[str | None] | None = None,
+        rewriter: Rewriter | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[Verdict]:
         """Classify many texts at once (faster per text than repeated `check`)."""
         texts = check_texts(texts)
         if ids is not None and len(ids) != len(texts):
             raise InvalidInputError(f"'ids' has {len(ids)} items but 'texts' has {len(texts)}.")
-        return self._predict(texts, list(ids) if ids is not None else [None] * len(texts))
+        verdicts = self._predict(texts, list(ids) if ids is not None else [None] * len(texts))
+        if rewriter is None:
+            return verdicts
+        out = []
+        for text, v in zip(texts, verdicts, strict=True):
+            if v.reply is not None:
+                r = rewrite_reply(self, text, v, rewriter, timeout=timeout)
+                v = replace(v, reply=r.text, reply_source=r.source, reply_note=r.note)
+            out.append(v)
+        return out
 
-    def reply(self, text: str) -> Reply | None:
+    def reply(self, text: str, *, rewriter: Rewriter | None = None, timeout: float = DEFAULT_TIMEOUT) -> Reply | None:
         """The safeguard reply for `text`, or None when the text is allowed (the service answers it)."""
-        v = self.check(text)
+        v = self.check(text, rewriter=rewriter, timeout=timeout)
         if v.reply is None or v.reply_strategy is None or v.reply_lang is None or v.reply_source is None:
             return None
-        return Reply(text=v.reply, strategy=v.reply_strategy, lang=v.reply_lang, query_lang=v.lang, source=v.reply_source)
+        return Reply(
+            text=v.reply,
+            strategy=v.reply_strategy,
+            lang=v.reply_lang,
+            query_lang=v.lang,
+            source=v.reply_source,
+            note=v.reply_note,
+        )
 
     def check_response(self, prompt: str, response: str) -> ResponseVerdict:
         """Judge an assistant `response` to `prompt`: harmful, refusal or compliance (output moderation).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import yaml
@@ -25,7 +25,7 @@ class Bank:
     strategies: dict[str, tuple[str, ...]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_bank(lang: str) -> Bank:
     """The shipped bank for `lang` (read once).
 
@@ -49,7 +49,9 @@ def reply_lang(query_lang: str) -> str:
     return query_lang if query_lang in LANGUAGES else "en"
 
 
-def realise(strategy: str, *, lang: str, flagged: tuple[str, ...] = (), key: str = "", variant: int | None = None) -> str:
+def realise(
+    strategy: str, *, lang: str, flagged: tuple[str, ...] = (), key: str = "", variant: int | None = None
+) -> str:
     """The text of one template of `strategy` in `lang`, with its topic slot filled.
 
     Args:
