@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy speed baseline encoders train-time
+.PHONY: model bench accuracy speed baseline encoders train-time replies
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -22,5 +22,8 @@ encoders:         ## encoder comparison on dev
 train-time:       ## a full training run from an empty embedding cache, timed
 	$(PY) benchmarks/train_time.py
 
-bench: accuracy baseline speed encoders
+replies:          ## safeguard replies and the response judge on test sets
+	$(PY) benchmarks/replies.py
+
+bench: accuracy baseline speed encoders replies
 	$(PY) benchmarks/write_benchmarks_md.py
