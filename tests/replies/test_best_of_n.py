@@ -12,11 +12,11 @@ from slmguard.replies.best_of_n import best_of_n, combine
 
 def test_combine_prefers_good_on_both_to_great_on_one() -> None:
     scores = np.array([[1.0, 1.0], [5.0, -3.0]])  # the same raw sum
-    combined = combine(scores, reference=0)
+    combined = combine(scores, scores[0])
     assert combined[0] > combined[1]
     assert np.isclose(combined[0], 2 * np.log(0.5))
-    mean_centred = combine(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]))
-    assert list(np.argsort(mean_centred)) == [0, 1, 2]
+    ranked = combine(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), np.array([1.0, 1.0]))
+    assert list(np.argsort(ranked)) == [0, 1, 2]
 
 
 def test_best_of_n_skips_a_harmful_candidate_and_prefers_the_relevant_one(guard: Guard) -> None:

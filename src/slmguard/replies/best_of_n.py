@@ -1,10 +1,11 @@
 """Best-of-N: pick the candidate reply that is both harmless and helpful.
 
-The rule combines rewards as the seed paper does: each score is centred (minus its mean over
-the candidates, or minus a reference candidate's score) and the combined reward is the sum of
-the log-sigmoids, sum_i log sigma(s_i - ref_i). A log-sigmoid saturates near 0 for a high score
-but keeps falling for a low one, so a candidate cannot buy a poor harmlessness score with a
-great relevance score: it must be good on both.
+The rule combines rewards as the seed paper does: each score is centred on a reference value and
+the combined reward is the sum of the log-sigmoids, sum_i log sigma(s_i - ref_i). Harmlessness is
+centred on a fixed bar (HARMLESS_REF: P(harmful) = 0.2), so that beyond "clearly harmless" more
+of it buys little; relevance is centred on a reference candidate (the template) or the mean.
+A log-sigmoid saturates near 0 for a high score but keeps falling for a low one, so a candidate
+cannot buy a poor harmlessness score with a great relevance score: it must be good on both.
 
 Scores: harmlessness is the response judge's log-odds that the reply is not harmful;
 helpfulness is the relevance of the reply to the query, the cosine similarity of their
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 RELEVANCE_SCALE = 0.05
 """Cosine-similarity difference that counts as one unit of log-odds."""
+HARMLESS_REF = float(np.log(4.0))
+"""The harmlessness bar: log-odds of not harmful at P(harmful) = 0.2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +45,18 @@ class Ranked:
     combined: tuple[float, ...]
 
 
-def combine(scores: np.ndarray, *, reference: int | None = None) -> np.ndarray:
-    """Sum over score columns of log sigma(score - centre); `scores` is (n_candidates, n_scores).
-
-    The centre of a column is its mean over candidates, or the `reference` candidate's score.
-    """
-    scores = np.asarray(scores, np.float64)
-    centre = scores[reference] if reference is not None else scores.mean(0)
-    z = scores - centre
+def combine(scores: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Sum over score columns of log sigma(score - centre); `scores` is (n_candidates, n_scores)."""
+    z = np.asarray(scores, np.float64) - np.asarray(centre, np.float64)
     return -np.logaddexp(0.0, -z).sum(1)  # log sigma(z) = -log(1 + e^-z), stable
 
 
 def best_of_n(guard: Guard, query: str, candidates: Sequence[str], *, reference: int | None = None) -> Ranked:
     """Rank `candidates` (replies to `query`) and return the best.
 
-    Candidates the judge calls harmful are never chosen while a non-harmful one exists.
+    `reference` is the candidate whose relevance the others are measured against (the template
+    when a rewrite competes with it); by default the mean relevance. Candidates the judge calls
+    harmful are never chosen while a non-harmful one exists.
 
     Raises:
         InvalidInputError: no candidates, or an empty query or candidate.
@@ -73,7 +73,9 @@ def best_of_n(guard: Guard, query: str, candidates: Sequence[str], *, reference:
     vectors = guard.encoder.encode([normalize(t) for t in [query, *candidates]]).astype(np.float64)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
     relevance = vectors[1:] @ vectors[0]
-    combined = combine(np.column_stack([harmless, relevance / RELEVANCE_SCALE]), reference=reference)
+    relevance_ref = relevance[reference] if reference is not None else relevance.mean()
+    scores = np.column_stack([harmless, relevance / RELEVANCE_SCALE])
+    combined = combine(scores, np.array([HARMLESS_REF, relevance_ref / RELEVANCE_SCALE]))
     allowed = probs.argmax(1) != 0
     ranked = np.where(allowed, combined, -np.inf) if allowed.any() else combined
     best = int(np.argmax(ranked))

@@ -1,10 +1,12 @@
 """Optional LLM rewrite of a template reply, re-checked by the guard, with a template fallback.
 
 A rewriter personalises the reviewed template for the user's message. Whatever it returns is
-untrusted: it is used only if it arrives within the timeout, is in the reply's language, is not
-unsafe to the guard and not harmful to the response judge; otherwise the template stays and the
-reply's `note` says why. Between the template and an accepted rewrite, best-of-N picks (with the
-template as the reference both scores are centred on).
+untrusted: it is used only if it arrives within the timeout, is in the reply's language, keeps
+the crisis line, and the guard's response judge (which reads it together with the query) does not
+find it harmful; otherwise the template stays and the reply's `note` says why. (The query heads
+are not used on the reply: they flag text that talks about a harm, which every good refusal does.)
+Between the template and an accepted rewrite, best-of-N picks (with the template as the
+reference both scores are centred on).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from slmguard.normalize import detect_lang
 from slmguard.replies import Reply, reply
 from slmguard.replies.best_of_n import best_of_n
 from slmguard.replies.judge import judge_responses
-from slmguard.verdict import Label, Verdict
+from slmguard.verdict import Verdict
 
 if TYPE_CHECKING:
     from slmguard.guard import Guard
@@ -165,8 +167,6 @@ def _problem(guard: Guard, text: str, candidate: str, template: Reply) -> str | 
         return "not in English"
     if "109" in template.text and template.lang == "ko" and "109" not in candidate:
         return "dropped the crisis line"
-    if guard.check(candidate).label == Label.UNSAFE:
-        return "the guard finds it unsafe"
     judged = judge_responses(guard, [text], [candidate])[0]
     if judged.label == "harmful":
         return f"the response judge finds it harmful ({judged.harmful_score:.2f})"
