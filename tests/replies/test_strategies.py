@@ -39,7 +39,8 @@ def test_gold_strategy(label: str, codes: tuple[str, ...], expected: str) -> Non
 def test_choose_follows_the_head_among_refusing_strategies() -> None:
     probs = {"none": 0.5, "balanced": 0.3, "protect": 0.15, "decline": 0.05}
     assert choose_strategy("unsafe", ("S1",), probs) == "protect"
-    assert choose_strategy("sensitive", ("sensitive",), {"decline": 0.9}) == "balanced"
+    assert choose_strategy("sensitive", ("sensitive",), {"balanced": 0.6, "decline": 0.4}) == "balanced"
+    assert choose_strategy("sensitive", ("sensitive",), {"balanced": 0.2, "decline": 0.7}) == "decline"
     assert choose_strategy("unsafe", ("S1", "S11"), {"decline": 0.99}) == "crisis"
     assert choose_strategy("unsafe", ("S8",), None) == "summarise"  # no head: the flagged categories
 

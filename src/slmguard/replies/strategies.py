@@ -24,8 +24,12 @@ class Strategy:
     """True when the reply declines (a refusal or partial refusal, to the response judge)."""
 
     def topic_code(self, flagged: Sequence[str]) -> str:
-        """The category whose topic phrase fills `{topic}`: the first flagged one this strategy fits."""
-        return next((c for c in flagged if c in self.codes), next(iter(flagged), "default"))
+        """The category whose topic phrase fills `{topic}`: the first flagged one this strategy fits.
+
+        When none fits (the head chose a strategy the flagged categories do not name), the neutral
+        default topic is used rather than another strategy's topic.
+        """
+        return next((c for c in flagged if c in self.codes), "default")
 
 
 class Decline(Strategy):
@@ -147,15 +151,25 @@ def strategy_for(label: str, codes: Sequence[str]) -> str:
     return next((name for name in STRATEGIES if name in fits), Decline.name)
 
 
+SENSITIVE_OVERRIDE = 0.5
+"""A sensitive verdict gets a refusing strategy only when the strategy head gives it at least this."""
+
+
 def choose_strategy(label: str, flagged: Sequence[str], probs: Mapping[str, float] | None) -> str:
     """The strategy for a verdict that needs a reply.
 
-    Sensitive verdicts always get `balanced` (the tier never refuses). For unsafe verdicts the
+    Sensitive verdicts get `balanced` (the tier never refuses), unless the strategy head is confident
+    (SENSITIVE_OVERRIDE) that a refusing strategy fits: then the query is a harmful request the
+    tier head mistook for a contested question ("Should I burn down their house?"). For unsafe verdicts the
     strategy head decides among the refusing strategies; a flagged self-harm category always
     gets `crisis`, so nobody at risk receives a plain refusal. Without a strategy head (a model
     trained before it existed) the flagged categories decide through CATEGORY_STRATEGY.
     """
     if label == Label.SENSITIVE:
+        if probs and max(probs, key=lambda k: probs[k] if k != NONE else -1.0) != Balanced.name:
+            top = max((k for k in probs if k in STRATEGIES), key=lambda k: probs[k])
+            if probs[top] >= SENSITIVE_OVERRIDE:
+                return top  # a harmful request the tier head took for a contested question
         return Balanced.name
     if "S11" in flagged:
         return Crisis.name
