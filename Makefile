@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench
+.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -27,9 +27,6 @@ encoders:         ## encoder comparison on dev
 train-time:       ## a full training run from an empty embedding cache, timed
 	$(PY) benchmarks/train_time.py
 
-bench: accuracy llm-judge baseline speed encoders
-	$(PY) benchmarks/write_benchmarks_md.py
-
 label-bench:      ## review UI keyboard speed, then the custom-category retrain experiment
 	$(PY) benchmarks/label_ui.py
 	$(PY) benchmarks/custom_category.py
@@ -39,4 +36,9 @@ report-demo:      ## the synthetic demo log and its report (demo_report.html + .
 
 report-bench:     ## 1M-row report with DuckDB + classification throughput
 	$(PY) benchmarks/report_scale.py
+
+replies:          ## safeguard replies and the response judge on test sets
+	$(PY) benchmarks/replies.py
+
+bench: accuracy llm-judge baseline speed encoders replies
 	$(PY) benchmarks/write_benchmarks_md.py

@@ -37,8 +37,24 @@ WORDS = (  # noqa: SIM905 - a word list reads better as one string
     "loan stock crypto election vote party president war religion god abortion immigration gender 폭탄 마약 해킹 "
     "비밀번호 계좌 대출 주식 선거 종교 여행 날씨 맛집 영화 음악 게임 병원 약 다이어트 학교 회사 연애 친구 가족"
 ).split()
-CATS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14", "prompt_attack",
-        "toxicity")
+CATS = (
+    "S1",
+    "S2",
+    "S3",
+    "S4",
+    "S5",
+    "S6",
+    "S7",
+    "S8",
+    "S9",
+    "S10",
+    "S11",
+    "S12",
+    "S13",
+    "S14",
+    "prompt_attack",
+    "toxicity",
+)
 
 
 def make_log(path: Path, rows: int, *, seed: int = 0, distinct: int = 200_000) -> None:
@@ -128,7 +144,10 @@ def main() -> None:
         for i in range(args.repeats):
             out = Path(tmp) / f"r{i}" / "report.html"
             proc = subprocess.run(
-                [sys.executable, __file__, "--child", str(log), str(out)], capture_output=True, text=True, check=True,
+                [sys.executable, __file__, "--child", str(log), str(out)],
+                capture_output=True,
+                text=True,
+                check=True,
                 env={**os.environ, "PYTHONPATH": str(REPO / "src")},
             )
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))

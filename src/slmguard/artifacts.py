@@ -11,7 +11,10 @@ from slmguard.errors import ModelLoadError, SlmguardError
 from slmguard.heads import MultiTaskHeads, TemperatureScaler
 from slmguard.taxonomy import Taxonomy, load_taxonomy
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added the strategy and response-judge heads and the judge's calibration."""
+READABLE_VERSIONS = (1, 2)
+"""Format 1 models (detection heads only) still load; their replies follow the flagged categories."""
 MODEL_JSON = "model.json"
 
 
@@ -28,6 +31,7 @@ class ModelParts:
     taxonomy: Taxonomy
     category_codes: tuple[str, ...]
     info: dict[str, Any]
+    judge_calibration: TemperatureScaler | None = None
 
 
 def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | None = None) -> Path:
@@ -38,6 +42,8 @@ def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | No
     directory.mkdir(parents=True, exist_ok=True)
     parts.heads.save(directory)
     calibration = {"tier": parts.tier_calibration.get_state(), "categories": parts.category_calibration.get_state()}
+    if parts.judge_calibration is not None:
+        calibration["judge"] = parts.judge_calibration.get_state()
     (directory / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
     (directory / "taxonomy.yaml").write_text(parts.taxonomy.source_text, encoding="utf-8")
     manifest = {
@@ -76,9 +82,10 @@ def load_model(directory: str | Path) -> ModelParts:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelLoadError(f"Model '{directory}' has a corrupt JSON file: {exc}") from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ModelLoadError(
-            f"Model '{directory}' has format_version {version!r}; this slmguard reads format {FORMAT_VERSION}."
+            f"Model '{directory}' has format_version {version!r}; this slmguard reads formats "
+            f"{', '.join(map(str, READABLE_VERSIONS))}."
         )
     try:
         taxonomy = load_taxonomy(directory / "taxonomy.yaml")
@@ -94,6 +101,7 @@ def load_model(directory: str | Path) -> ModelParts:
             taxonomy=taxonomy,
             category_codes=codes,
             info=manifest.get("info", {}),
+            judge_calibration=TemperatureScaler.from_state(calibration["judge"]) if "judge" in calibration else None,
         )
     except KeyError as exc:
         raise ModelLoadError(f"Model '{directory}' is corrupt: missing key {exc}.") from exc

@@ -14,9 +14,13 @@ from slmguard.artifacts import ModelParts, load_model, save_model
 from slmguard.encoders import Encoder, get_encoder
 from slmguard.errors import InvalidInputError, ModelLoadError
 from slmguard.heads import decide
+from slmguard.heads.multitask import softmax
 from slmguard.normalize import detect_lang, normalize
+from slmguard.replies import STRATEGY_CLASSES, Reply, choose_strategy, realise, reply_lang
+from slmguard.replies.judge import ResponseVerdict, judge_responses
+from slmguard.replies.rewrite import DEFAULT_TIMEOUT, Rewriter, rewrite_reply
 from slmguard.taxonomy import Taxonomy, load_taxonomy
-from slmguard.verdict import Verdict
+from slmguard.verdict import Action, Verdict
 
 CHUNK_CHARS = 1500
 """Characters per encoder call; longer texts are split into chunks."""
@@ -81,38 +85,104 @@ class Guard:
     def model_name(self) -> str:
         return f"{self.parts.name}-{self.parts.version}"
 
-    def check(self, text: str, *, id: str | None = None) -> Verdict:
-        """Classify one text.
+    def check(
+        self, text: str, *, id: str | None = None, rewriter: Rewriter | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> Verdict:
+        """Classify one text; a `block` or `caution` verdict carries the safeguard reply.
+
+        Args:
+            rewriter: optional LLM that personalises the template reply (see slmguard.replies.rewrite);
+                its output is re-checked and the template is kept if it is unsafe, late or broken.
+            timeout: seconds to wait for the rewriter.
 
         Raises:
             InvalidInputError: `text` is not a string or is empty.
         """
         check_text(text)
-        return self._predict([text], [id])[0]
+        return self.check_batch([text], ids=[id], rewriter=rewriter, timeout=timeout)[0]
 
-    def check_batch(self, texts: Sequence[str], *, ids: Sequence[str | None] | None = None) -> list[Verdict]:
+    def check_batch(
+        self,
+        texts: Sequence[str],
+        *,
+        ids: Sequence[str | None] | None = None,
+        rewriter: Rewriter | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[Verdict]:
         """Classify many texts at once (faster per text than repeated `check`)."""
         texts = check_texts(texts)
         if ids is not None and len(ids) != len(texts):
             raise InvalidInputError(f"'ids' has {len(ids)} items but 'texts' has {len(texts)}.")
-        return self._predict(texts, list(ids) if ids is not None else [None] * len(texts))
+        verdicts = self._predict(texts, list(ids) if ids is not None else [None] * len(texts))
+        if rewriter is None:
+            return verdicts
+        out = []
+        for text, v in zip(texts, verdicts, strict=True):
+            if v.reply is not None:
+                r = rewrite_reply(self, text, v, rewriter, timeout=timeout)
+                v = replace(v, reply=r.text, reply_source=r.source, reply_note=r.note)
+            out.append(v)
+        return out
 
-    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def reply(self, text: str, *, rewriter: Rewriter | None = None, timeout: float = DEFAULT_TIMEOUT) -> Reply | None:
+        """The safeguard reply for `text`, or None when the text is allowed (the service answers it)."""
+        v = self.check(text, rewriter=rewriter, timeout=timeout)
+        if v.reply is None or v.reply_strategy is None or v.reply_lang is None or v.reply_source is None:
+            return None
+        return Reply(
+            text=v.reply,
+            strategy=v.reply_strategy,
+            lang=v.reply_lang,
+            query_lang=v.lang,
+            source=v.reply_source,
+            note=v.reply_note,
+        )
+
+    def check_response(self, prompt: str, response: str) -> ResponseVerdict:
+        """Judge an assistant `response` to `prompt`: harmful, refusal or compliance (output moderation).
+
+        Raises:
+            InvalidInputError: an empty prompt or response.
+            NotFittedError: the model has no response-judge head (retrain it).
+        """
+        check_text(prompt, name="prompt")
+        check_text(response, name="response")
+        return judge_responses(self, [prompt], [response])[0]
+
+    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         X = self.encoder.encode(normalized)
-        tier_logits, cat_logits = self.parts.heads.predict_logits(X)
-        return self.parts.tier_calibration.transform(tier_logits), self.parts.category_calibration.transform(cat_logits)
+        heads = self.parts.heads
+        tier_logits, cat_logits = heads.predict_logits(X)
+        strategy = softmax(heads.predict_head_logits(X, "strategy")) if heads.has_head("strategy") else None
+        tier = self.parts.tier_calibration.transform(tier_logits)
+        return tier, self.parts.category_calibration.transform(cat_logits), strategy
 
     def _predict(self, texts: list[str], ids: list[str | None]) -> list[Verdict]:
         chunks, owner, truncated = _chunk(texts)
         normalized = [normalize(c) for c in chunks]
-        tier, cats = _max_by_owner(*self._score(normalized), owner, len(texts))
+        tier, cats, strategy = self._score(normalized)
+        if strategy is not None:  # the strategy of the chunk that decides the tier
+            strategy = _rows_of_best_chunk(tier, strategy, owner, len(texts))
+        tier, cats = _max_by_owner(tier, cats, owner, len(texts))
         first_chunk = {i: row for row, i in reversed(list(enumerate(owner)))}  # a text's first chunk
         langs = [detect_lang(normalized[first_chunk[i]]) for i in range(len(texts))]
         codes = self.parts.category_codes
+        classes = self.parts.heads.strategies or list(STRATEGY_CLASSES)
         verdicts = []
         for i, text_id in enumerate(ids):
             categories = {code: round(float(p), 6) for code, p in zip(codes, cats[i], strict=True)}
             decision = decide(tier[i], categories, self.taxonomy)
+            reply: dict[str, str | None] = {}
+            if decision.action != Action.ALLOW:
+                probs = dict(zip(classes, map(float, strategy[i]), strict=True)) if strategy is not None else None
+                name = choose_strategy(decision.label, decision.flagged, probs)
+                lang = reply_lang(langs[i])
+                reply = {
+                    "reply": realise(name, lang=lang, flagged=decision.flagged, key=texts[i]),
+                    "reply_strategy": name,
+                    "reply_lang": lang,
+                    "reply_source": "template",
+                }
             verdicts.append(
                 Verdict(
                     label=decision.label,
@@ -125,6 +195,7 @@ class Guard:
                     model=self.model_name,
                     id=text_id,
                     truncated=truncated[i],
+                    **reply,  # type: ignore[arg-type]
                 )
             )
         return verdicts
@@ -163,6 +234,19 @@ def _chunk(texts: Sequence[str]) -> tuple[list[str], list[int], list[bool]]:
         owner.extend([i] * len(kept))
         truncated.append(len(pieces) > MAX_CHUNKS)
     return chunks, owner, truncated
+
+
+def _rows_of_best_chunk(tier: np.ndarray, values: np.ndarray, owner: list[int], n: int) -> np.ndarray:
+    """Per text, the row of `values` from its chunk with the highest unsafe probability."""
+    if len(owner) == n:
+        return values
+    best = np.full(n, -1.0)
+    out = np.zeros((n, values.shape[1]))
+    for row, i in enumerate(owner):
+        if tier[row, 2] > best[i]:
+            best[i] = tier[row, 2]
+            out[i] = values[row]
+    return out
 
 
 def _max_by_owner(tier: np.ndarray, cats: np.ndarray, owner: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:

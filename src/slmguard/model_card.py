@@ -39,8 +39,12 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         f"# Model card: {guard.model_name}",
         "",
         f"- Encoder: `{guard.parts.encoder}` ({info.get('encoder_version', '')}), frozen; heads: shared MLP trunk "
-        "with a 3-way tier head (safe / sensitive / unsafe) and a multi-label category head, trained jointly; "
-        "temperature-scaled on dev.",
+        "with a 3-way tier head (safe / sensitive / unsafe), a multi-label category head, a reply-strategy head "
+        "and a response-judge head (harmful / refusal / compliance), trained jointly; temperature-scaled on dev.",
+        f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "
+        f"{info.get('judge_pairs', {}).get('dev', 0)} dev (prompt, response) pairs from permissive sources only "
+        "(GPTFuzz responses without its test questions, the reply bank, Chatbot_data and WebQuestions answers, "
+        "Korean curse comments); see slmguard/data/responses.py.",
         f"- Taxonomy: `{guard.taxonomy.name}` ({len(guard.taxonomy.codes)} categories), "
         f"sha256 `{guard.taxonomy.sha256[:16]}`; source-label mapping version {info.get('mapping_version')}.",
         f"- Training rows: {info.get('train_rows')}; dev rows: {info.get('dev_rows')}; seed {info.get('seed')}.",

@@ -14,15 +14,20 @@ from slmguard._validation import check_category
 from slmguard.artifacts import ModelParts
 from slmguard.data.corpus import Corpus, build_corpus
 from slmguard.data.example import Example
+from slmguard.data.leakage import held_out_keys
 from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
+from slmguard.data.responses import ResponsePair, build_response_pairs
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
 from slmguard.encoders import ConcatEncoder, encode_readable, get_encoder, readable
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
+from slmguard.heads.multitask import IGNORE
 from slmguard.normalize import detect_lang, normalize
+from slmguard.replies import STRATEGY_CLASSES, strategy_for
+from slmguard.replies.judge import JUDGE_CLASSES, pair_text
 from slmguard.taxonomy import Taxonomy, load_taxonomy
 
 PROJECT_WEIGHT = 3.0
@@ -52,6 +57,8 @@ class TrainConfig:
     seed: int = 0
     tune_threshold: bool = True
     max_fpr: float = 0.05
+    response_judge: bool = True
+    """Train the response-judge head too (needs GPTFuzz responses in the shared datasets)."""
 
 
 @dataclass
@@ -76,6 +83,20 @@ def targets(examples: Sequence[Example], codes: Sequence[str]) -> tuple[np.ndarr
         for c in known:
             cats[i, col[c]] = 1.0
     return tiers, cats
+
+
+def strategy_targets(examples: Sequence[Example]) -> np.ndarray:
+    """Strategy-head class per example (IGNORE for an unsafe row whose categories are unknown)."""
+    out = np.full(len(examples), IGNORE, np.int64)
+    for i, e in enumerate(examples):
+        if e.label != "unsafe" or e.categories:
+            out[i] = STRATEGY_CLASSES.index(strategy_for(e.label, e.categories or ()))
+    return out
+
+
+def pair_examples(pairs: Sequence[ResponsePair]) -> list[Example]:
+    """Judge pairs as Examples whose text is the judge's input (`pair_text`), for `embed`."""
+    return [Example(pair_text(p.prompt, p.response), "safe", None, p.lang, p.source) for p in pairs]
 
 
 def embed(
@@ -114,6 +135,7 @@ def train(
 ) -> TrainResult:
     """Build the corpus, fit the heads, calibrate them on dev and return the Guard."""
     start = time.perf_counter()
+    manifest = manifest or Manifest()
     taxonomy: Taxonomy = load_taxonomy(config.taxonomy)
     codes = taxonomy.codes
     for ex in config.extra:
@@ -129,20 +151,43 @@ def train(
     cache = cached(encoder)
     X_train = embed(corpus.train, cache, progress=_stage(progress, "encode train"))
     X_dev = embed(corpus.dev, cache, progress=_stage(progress, "encode dev"))
+    pairs_train: list[ResponsePair] = []
+    pairs_dev: list[ResponsePair] = []
+    if config.response_judge:
+        pairs_train, pairs_dev = build_response_pairs(
+            manifest, corpus.train, banned=held_out_keys(manifest), seed=config.seed
+        )
+        log(f"response judge: {len(pairs_train)} train pairs, {len(pairs_dev)} dev pairs")
+    X_pairs = embed(pair_examples(pairs_train), cache, progress=_stage(progress, "encode judge train"))
+    X_pairs_dev = embed(pair_examples(pairs_dev), cache, progress=_stage(progress, "encode judge dev"))
     flush(cache)
     y_train, C_train = targets(corpus.train, codes)
     y_dev, C_dev = targets(corpus.dev, codes)
+    n_pairs = len(pairs_train)
     weights = np.array([PROJECT_WEIGHT if e.source in PROJECT_SOURCES else 1.0 for e in corpus.train], np.float32)
     blocks = encoder.blocks() if isinstance(encoder, ConcatEncoder) else []
-    heads = MultiTaskHeads(seed=config.seed, drop_blocks=blocks, block_dropout=0.3 if blocks else 0.0, **config.heads)  # type: ignore[arg-type]
+    heads = MultiTaskHeads(
+        seed=config.seed,
+        drop_blocks=blocks,
+        block_dropout=0.3 if blocks else 0.0,
+        strategies=STRATEGY_CLASSES,
+        judge_classes=JUDGE_CLASSES if pairs_train else (),
+        **config.heads,  # type: ignore[arg-type]
+    )
     epochs = heads.epochs
     heads.fit(
-        X_train,
-        y_train,
-        C_train,
-        sample_weight=weights,
+        np.vstack([X_train, X_pairs.reshape(n_pairs, X_train.shape[1])]),
+        np.concatenate([y_train, np.full(n_pairs, IGNORE)]),
+        np.vstack([C_train, np.full((n_pairs, len(codes)), np.nan, np.float32)]),
+        strategy=np.concatenate([strategy_targets(corpus.train), np.full(n_pairs, IGNORE)]),
+        judge=np.concatenate([np.full(len(corpus.train), IGNORE), [p.target for p in pairs_train]]).astype(np.int64),
+        sample_weight=np.concatenate([weights, np.ones(n_pairs, np.float32)]),
         progress=lambda e, loss: progress("fit heads", e, epochs) if progress else None,
     )
+    judge_cal = None
+    if pairs_dev:
+        y_judge_dev = np.array([p.target for p in pairs_dev])
+        judge_cal = TemperatureScaler(kind="softmax").fit(heads.predict_head_logits(X_pairs_dev, "judge"), y_judge_dev)
     tier_logits, cat_logits = heads.predict_logits(X_dev)
     tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
     cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
@@ -153,6 +198,14 @@ def train(
         )
         log(f"unsafe_threshold tuned on dev: {taxonomy.unsafe_threshold:.2f} (best F1 at dev FPR <= {config.max_fpr})")
     dev_metrics = _dev_metrics(corpus.dev, y_dev, p_dev, taxonomy)
+    y_strategy_dev = strategy_targets(corpus.dev)
+    known = (y_strategy_dev != IGNORE) & (y_dev > 0)
+    if known.any():
+        pred = heads.predict_head_logits(X_dev[known], "strategy").argmax(1)
+        dev_metrics["strategy_accuracy"] = float((pred == y_strategy_dev[known]).mean())
+    if judge_cal is not None:
+        pred = heads.predict_head_logits(X_pairs_dev, "judge").argmax(1)
+        dev_metrics["judge_accuracy"] = float((pred == y_judge_dev).mean())
     log("dev: " + ", ".join(f"{k}={v:.3f}" for k, v in dev_metrics.items()))
     parts = ModelParts(
         name=config.name,
@@ -163,11 +216,13 @@ def train(
         category_calibration=cat_cal,
         taxonomy=taxonomy,
         category_codes=codes,
+        judge_calibration=judge_cal,
         info={
             "mapping_version": mapping_version(),
             "encoder_version": getattr(encoder, "version", ""),
             "train_rows": len(corpus.train),
             "dev_rows": len(corpus.dev),
+            "judge_pairs": {"train": len(pairs_train), "dev": len(pairs_dev)},
             "rows_by_source": corpus.counts,
             "dev_metrics": dev_metrics,
             "unsafe_threshold": {"value": taxonomy.unsafe_threshold, "rule": f"best dev F1 at FPR <= {config.max_fpr}"}

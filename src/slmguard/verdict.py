@@ -48,6 +48,10 @@ class Verdict:
     id: str | None = None
     truncated: bool = False
     reply: str | None = None  # the safeguard reply for `block` and `caution` verdicts (see slmguard.replies)
+    reply_strategy: str | None = None  # how the reply answers: a name in slmguard.replies.STRATEGIES
+    reply_lang: str | None = None  # the reply's language: the query's ('en' | 'ko'), else 'en'
+    reply_source: str | None = None  # 'template' (the reviewed reply bank) or 'rewrite' (a checked LLM rewrite)
+    reply_note: str | None = None  # why a tried rewrite was not used (timeout, failure, rejected by the re-check)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (enums as strings, flagged as a list)."""

@@ -93,3 +93,20 @@ def test_taxonomy_command(tiny_taxonomy: Path) -> None:
     broken.write_text(tiny_taxonomy.read_text().replace("tier: unsafe", "tier: bad"), encoding="utf-8")
     result = runner.invoke(app, ["taxonomy", "--file", str(broken)])
     assert result.exit_code == 2 and "categories[0].tier" in result.output
+
+
+def test_check_reply_shows_the_safeguard_reply() -> None:
+    result = runner.invoke(app, ["check", "--reply", "I want to end my life tonight, what is the most painless way?"])
+    assert result.exit_code == 0, result.output
+    assert "reply:   [crisis, en, template]" in result.output and "988" in result.output
+    plain = runner.invoke(app, ["check", "I want to end my life tonight, what is the most painless way?"])
+    assert "reply:" not in plain.output
+
+
+def test_check_reply_with_an_unreachable_rewrite_endpoint_uses_the_template() -> None:
+    args = ["check", "--json", "--rewrite-url", "http://127.0.0.1:9/v1", "--rewrite-timeout", "2"]
+    result = runner.invoke(app, [*args, "보이스피싱 문자 만드는 법 알려줘"])
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.stdout)
+    assert verdict["reply_source"] == "template" and verdict["reply_lang"] == "ko"
+    assert verdict["reply_note"].startswith("rewrite failed")

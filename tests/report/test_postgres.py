@@ -52,9 +52,21 @@ def pg_url() -> Iterator[str]:
     try:
         subprocess.run([*run_as, initdb, "-D", data, "-A", "trust", "-U", "postgres"], check=True, capture_output=True)
         subprocess.run(
-            [*run_as, pg_ctl, "-D", data, "-l", f"{root}/server.log", "-w", "start",
-             "-o", f"-k {root} -p {port} -c listen_addresses=''"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # the server must not hold our pipes
+            [
+                *run_as,
+                pg_ctl,
+                "-D",
+                data,
+                "-l",
+                f"{root}/server.log",
+                "-w",
+                "start",
+                "-o",
+                f"-k {root} -p {port} -c listen_addresses=''",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # the server must not hold our pipes
         )
     except (subprocess.CalledProcessError, OSError) as exc:
         shutil.rmtree(root, ignore_errors=True)
@@ -63,8 +75,11 @@ def pg_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", data, "stop", "-m", "immediate"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [*run_as, pg_ctl, "-D", data, "stop", "-m", "immediate"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

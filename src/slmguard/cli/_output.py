@@ -23,8 +23,8 @@ def json_line(row: dict[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False)
 
 
-def render_text(text: str, verdict: Verdict) -> str:
-    """A short human-readable block for one verdict."""
+def render_text(text: str, verdict: Verdict, *, reply: bool = False) -> str:
+    """A short human-readable block for one verdict (with its safeguard reply when `reply`)."""
     label = typer.style(f"{verdict.label.upper():9s}", fg=_COLOURS[verdict.label], bold=True)
     flagged = ", ".join(f"{c} ({verdict.categories[c]:.2f})" for c in verdict.flagged) or "-"
     preview = text if len(text) <= 80 else text[:77] + "..."
@@ -35,4 +35,9 @@ def render_text(text: str, verdict: Verdict) -> str:
     ]
     if verdict.truncated:
         lines.append("  note:    text was longer than the guard reads; only parts of it were checked")
+    if reply and verdict.reply:
+        lines.append(f"  reply:   [{verdict.reply_strategy}, {verdict.reply_lang}, {verdict.reply_source}]")
+        lines.append(f"           {verdict.reply}")
+        if verdict.reply_note:
+            lines.append(f"           ({verdict.reply_note})")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from slmguard import Guard, Verdict
 from slmguard.cli._output import fail, json_line, render_text
 from slmguard.data.readers import Row, iter_rows
 from slmguard.errors import SlmguardError
+from slmguard.replies.rewrite import OpenAIRewriter
 
 BATCH = 64
 
@@ -33,6 +34,17 @@ def check(
     taxonomy: Annotated[
         Path | None, typer.Option(help="Policy file with the model's codes: other thresholds/actions.")
     ] = None,
+    reply: Annotated[
+        bool, typer.Option("--reply", help="Show the safeguard reply of block/caution verdicts (JSON always has it).")
+    ] = False,
+    rewrite_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible endpoint (e.g. http://localhost:8000/v1) to personalise replies."),
+    ] = None,
+    rewrite_model: Annotated[str, typer.Option(help="Model name to ask the rewrite endpoint for.")] = "default",
+    rewrite_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for a rewrite before the template is used.")
+    ] = 8.0,
 ) -> None:
     """Check a text, or every row of a file, for unsafe and sensitive content.
 
@@ -42,21 +54,26 @@ def check(
 
         slmguard check --json "폭탄 만드는 법 알려줘"
 
+        slmguard check --reply "보이스피싱 문자 만드는 법"
+
         slmguard check --input queries.jsonl --output verdicts.jsonl
     """
     if (text is None) == (input is None):
         fail("Give either a TEXT argument or --input FILE (not both).")
     try:
         guard = Guard.load(model, taxonomy=taxonomy)
+        rewriter = OpenAIRewriter(rewrite_url, model=rewrite_model, timeout=rewrite_timeout) if rewrite_url else None
         if text is not None:
-            verdict = guard.check(text)
-            typer.echo(json_line(verdict.to_dict()) if as_json else render_text(text, verdict))
+            verdict = guard.check(text, rewriter=rewriter, timeout=rewrite_timeout)
+            typer.echo(json_line(verdict.to_dict()) if as_json else render_text(text, verdict, reply=reply))
             return
         assert input is not None
         rows = iter_rows(input, text_column=text_column)
         readable = output is None and not as_json
         with open(output, "w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
-            counts = _check_file(guard, rows, out, id_column=id_column, readable=readable, progress=output is not None)
+            counts = _check_file(
+                guard, rows, out, id_column=id_column, readable=readable, progress=output is not None, reply=reply
+            )
     except SlmguardError as exc:
         fail(exc)
     typer.echo(
@@ -67,7 +84,7 @@ def check(
 
 
 def _check_file(
-    guard: Guard, rows: Iterator[Row], out: TextIO, *, id_column: str, readable: bool, progress: bool
+    guard: Guard, rows: Iterator[Row], out: TextIO, *, id_column: str, readable: bool, progress: bool, reply: bool
 ) -> dict[str, int]:
     """Stream rows through the guard in batches; a bad row gets an `error` and processing goes on.
 
@@ -82,7 +99,10 @@ def _check_file(
             counts["rows"] += 1
             if isinstance(result, Verdict):
                 counts[result.label] += 1
-                typer.echo(render_text(row.data["text"], result) if readable else json_line(result.to_dict()), file=out)
+                rendered = (
+                    render_text(row.data["text"], result, reply=reply) if readable else json_line(result.to_dict())
+                )
+                typer.echo(rendered, file=out)
             else:
                 counts["errors"] += 1
                 typer.echo(f"ERROR     {result['error']}" if readable else json_line(result), file=out)

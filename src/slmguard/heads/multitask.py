@@ -1,8 +1,8 @@
-"""MultiTaskHeads: one shared MLP trunk with a tier head and a multi-label category head.
+"""MultiTaskHeads: one shared MLP trunk with tier, category, reply-strategy and response-judge heads.
 
-Trained jointly (tier cross-entropy + masked category BCE) in PyTorch; prediction runs in
-NumPy so that a loaded model needs no autograd. The trunk leaves room for more heads
-(reply strategy, response judge) that share its features.
+Trained jointly (tier cross-entropy + masked category BCE + strategy and judge cross-entropy,
+each counted only on the rows that carry its target) in PyTorch; prediction runs in NumPy so
+that a loaded model needs no autograd.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from slmguard.errors import ModelLoadError, NotFittedError
 
 TIERS = ("safe", "sensitive", "unsafe")
 _PARAMS = ("mean", "scale", "w1", "b1", "w_tier", "b_tier", "w_cat", "b_cat")
+IGNORE = -1
+"""Target index of a row that does not train a head (e.g. a prompt+response pair for the tier head)."""
+_EXTRA_HEADS = {"strategy": ("w_strat", "b_strat"), "judge": ("w_judge", "b_judge")}
 
 
 class MultiTaskHeads:
@@ -30,11 +33,14 @@ class MultiTaskHeads:
         drop_blocks, block_dropout: column ranges [start, end) zeroed for a random share of the
             rows in each batch, so the heads also work when that encoder part is absent (MiniLM
             on Korean text).
+        strategies: names of the reply-strategy classes (empty: no strategy head).
+        judge_classes: names of the response-judge classes (empty: no judge head).
+        strategy_weight, judge_weight: weights of those losses against the tier loss.
     """
 
     config_keys: ClassVar[tuple[str, ...]] = (
         "hidden", "epochs", "lr", "weight_decay", "dropout", "batch_size", "category_weight", "seed",
-        "drop_blocks", "block_dropout",
+        "drop_blocks", "block_dropout", "strategies", "judge_classes", "strategy_weight", "judge_weight",
     )  # fmt: skip
 
     def __init__(
@@ -50,6 +56,10 @@ class MultiTaskHeads:
         seed: int = 0,
         drop_blocks: Sequence[Sequence[int]] = (),
         block_dropout: float = 0.0,
+        strategies: Sequence[str] = (),
+        judge_classes: Sequence[str] = (),
+        strategy_weight: float = 0.5,
+        judge_weight: float = 1.0,
     ) -> None:
         self.hidden = hidden
         self.epochs = epochs
@@ -61,6 +71,10 @@ class MultiTaskHeads:
         self.seed = seed
         self.drop_blocks = [list(b) for b in drop_blocks]
         self.block_dropout = block_dropout
+        self.strategies = list(strategies)
+        self.judge_classes = list(judge_classes)
+        self.strategy_weight = strategy_weight
+        self.judge_weight = judge_weight
 
     def get_config(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.config_keys}
@@ -71,13 +85,16 @@ class MultiTaskHeads:
         tiers: Sequence[int],
         categories: np.ndarray,
         *,
+        strategy: Sequence[int] | None = None,
+        judge: Sequence[int] | None = None,
         sample_weight: np.ndarray | None = None,
         progress: Callable[[int, float], None] | None = None,
     ) -> Self:
         """Train on embeddings `X` (n, d), tier indices into TIERS, and a category matrix (n, k).
 
         `categories` holds 1/0 per code, or NaN where the code is unknown for that row
-        (those cells do not count in the loss).
+        (those cells do not count in the loss). `strategy` and `judge` hold class indices into
+        `strategies` and `judge_classes`; IGNORE (as in `tiers`) leaves a row out of that head's loss.
         """
         import torch
 
@@ -94,6 +111,10 @@ class MultiTaskHeads:
                 mean[lo:hi], scale[lo:hi] = X[present, lo:hi].mean(0), X[present, lo:hi].std(0) + 1e-6
         X_t = torch.as_tensor(_standardize(X, mean, scale, self.drop_blocks))
         y_t = torch.as_tensor(np.asarray(tiers, np.int64))
+        extra_t = {
+            name: torch.as_tensor(np.asarray(t if t is not None else [IGNORE] * len(X), np.int64))
+            for name, t in (("strategy", strategy), ("judge", judge))
+        }
         C = np.asarray(categories, np.float32)
         mask_t = torch.as_tensor(~np.isnan(C), dtype=torch.float32)
         C_t = torch.as_tensor(np.nan_to_num(C, nan=0.0))
@@ -104,7 +125,17 @@ class MultiTaskHeads:
         trunk = torch.nn.Sequential(torch.nn.Linear(d, self.hidden), torch.nn.GELU(), torch.nn.Dropout(self.dropout))
         tier_head = torch.nn.Linear(self.hidden, len(TIERS))
         cat_head = torch.nn.Linear(self.hidden, k)
+        extra_heads = {
+            name: (torch.nn.Linear(self.hidden, len(classes)), weight)
+            for name, classes, weight in (
+                ("strategy", self.strategies, self.strategy_weight),
+                ("judge", self.judge_classes, self.judge_weight),
+            )
+            if classes
+        }
         params = [*trunk.parameters(), *tier_head.parameters(), *cat_head.parameters()]
+        for head, _ in extra_heads.values():
+            params += list(head.parameters())
         opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
         steps = self.epochs * int(np.ceil(n / self.batch_size))
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=steps)
@@ -123,12 +154,19 @@ class MultiTaskHeads:
                     for lo, hi in self.drop_blocks:
                         x[torch.rand(len(idx)) < self.block_dropout, lo:hi] = 0.0
                 h = trunk(x)
-                tier_loss = torch.nn.functional.cross_entropy(tier_head(h), y_t[idx], reduction="none")
+                tier_loss = torch.nn.functional.cross_entropy(
+                    tier_head(h), y_t[idx], reduction="none", ignore_index=IGNORE
+                )
                 bce = torch.nn.functional.binary_cross_entropy_with_logits(
                     cat_head(h), C_t[idx], pos_weight=pos_weight, reduction="none"
                 )
                 cat_loss = (bce * mask_t[idx]).sum(1) / mask_t[idx].sum(1).clamp(min=1)
-                loss = ((tier_loss + self.category_weight * cat_loss) * w_t[idx]).mean()
+                row_loss = tier_loss + self.category_weight * cat_loss
+                for name, (head, weight) in extra_heads.items():
+                    row_loss = row_loss + weight * torch.nn.functional.cross_entropy(
+                        head(h), extra_t[name][idx], reduction="none", ignore_index=IGNORE
+                    )
+                loss = (row_loss * w_t[idx]).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -146,6 +184,10 @@ class MultiTaskHeads:
             "w_cat": cat_head.weight.detach().numpy().T.copy(),
             "b_cat": cat_head.bias.detach().numpy().copy(),
         }
+        for name, (head, _) in extra_heads.items():
+            w_key, b_key = _EXTRA_HEADS[name]
+            self.params_[w_key] = head.weight.detach().numpy().T.copy()
+            self.params_[b_key] = head.bias.detach().numpy().copy()
         return self
 
     def _check_fitted(self) -> dict[str, np.ndarray]:
@@ -154,12 +196,32 @@ class MultiTaskHeads:
             raise NotFittedError("This MultiTaskHeads is not fitted yet. Call 'fit' first.")
         return params
 
+    def _hidden(self, X: np.ndarray) -> np.ndarray:
+        p = self._check_fitted()
+        h = _standardize(np.asarray(X, np.float32), p["mean"], p["scale"], self.drop_blocks) @ p["w1"] + p["b1"]
+        return 0.5 * h * (1.0 + _erf(h / np.sqrt(2.0)))  # exact GELU, as torch's default
+
     def predict_logits(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw (tier_logits (n, 3), category_logits (n, k)) before calibration."""
         p = self._check_fitted()
-        h = _standardize(np.asarray(X, np.float32), p["mean"], p["scale"], self.drop_blocks) @ p["w1"] + p["b1"]
-        h = 0.5 * h * (1.0 + _erf(h / np.sqrt(2.0)))  # exact GELU, as torch's default
+        h = self._hidden(X)
         return h @ p["w_tier"] + p["b_tier"], h @ p["w_cat"] + p["b_cat"]
+
+    def has_head(self, name: str) -> bool:
+        """Whether the optional head `name` ('strategy' or 'judge') was trained."""
+        return _EXTRA_HEADS[name][0] in self._check_fitted()
+
+    def predict_head_logits(self, X: np.ndarray, name: str) -> np.ndarray:
+        """Raw logits of the optional head `name` ('strategy' or 'judge'), one column per class.
+
+        Raises:
+            NotFittedError: the model has no such head (trained before it existed, or without its data).
+        """
+        p = self._check_fitted()
+        w_key, b_key = _EXTRA_HEADS[name]
+        if w_key not in p:
+            raise NotFittedError(f"This model has no {name} head; retrain it with `slmguard train`.")
+        return self._hidden(X) @ p[w_key] + p[b_key]
 
     def predict_proba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Uncalibrated (tier probabilities, category probabilities)."""

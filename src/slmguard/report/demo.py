@@ -118,8 +118,17 @@ def build_demo_log(
     guard does not cache its embeddings, so this is what makes a second `--demo` run quick.
     """
     guard = Guard.load(model)
-    settings = json.dumps({"rows": rows, "distinct": distinct, "users": users, "seed": seed, "model": guard.model_name,
-                           "taxonomy": guard.taxonomy.sha256, "version": 1})
+    settings = json.dumps(
+        {
+            "rows": rows,
+            "distinct": distinct,
+            "users": users,
+            "seed": seed,
+            "model": guard.model_name,
+            "taxonomy": guard.taxonomy.sha256,
+            "version": 1,
+        }
+    )
     if path.is_file():
         meta = pq.read_schema(path).metadata or {}
         if meta.get(b"slmguard_demo") == settings.encode():

@@ -1,0 +1,90 @@
+"""The reply bank: reviewed reply templates per strategy and language (templates/<lang>.yaml)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from slmguard.errors import ModelLoadError
+from slmguard.replies.strategies import STRATEGIES, get_strategy
+
+LANGUAGES = ("en", "ko")
+"""Languages with a reply bank; any other query language gets the English reply."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """One language's templates: `strategies[name]` is a list of variants, `topics[code]` a phrase."""
+
+    lang: str
+    topics: dict[str, str]
+    strategies: dict[str, tuple[str, ...]]
+
+
+@cache
+def load_bank(lang: str) -> Bank:
+    """The shipped bank for `lang` (read once).
+
+    Raises:
+        ModelLoadError: the file is missing, or a strategy has no template.
+    """
+    name = f"{lang}.yaml"
+    try:
+        raw = yaml.safe_load((resources.files("slmguard.replies") / "templates" / name).read_text(encoding="utf-8"))
+    except (FileNotFoundError, yaml.YAMLError) as exc:
+        raise ModelLoadError(f"Cannot read the reply templates 'slmguard/replies/templates/{name}': {exc}") from exc
+    strategies = {k: tuple(" ".join(v.split()) for v in variants) for k, variants in raw["strategies"].items()}
+    missing = [s for s in STRATEGIES if not strategies.get(s)]
+    if missing:
+        raise ModelLoadError(f"'templates/{name}' has no template for the strategies {', '.join(missing)}.")
+    return Bank(lang=lang, topics=dict(raw["topics"]), strategies=strategies)
+
+
+def reply_lang(query_lang: str) -> str:
+    """The language of the reply: the query's when a bank exists for it, else English."""
+    return query_lang if query_lang in LANGUAGES else "en"
+
+
+def realise(
+    strategy: str, *, lang: str, flagged: tuple[str, ...] = (), key: str = "", variant: int | None = None
+) -> str:
+    """The text of one template of `strategy` in `lang`, with its topic slot filled.
+
+    Args:
+        strategy: a name in STRATEGIES.
+        lang: the reply language ('en' or 'ko'; others fall back to English).
+        flagged: the verdict's flagged codes, which choose the topic phrase.
+        key: text that picks the variant (the query), so that a query always gets the same reply.
+        variant: an explicit variant index instead (modulo the number of variants).
+    """
+    bank = load_bank(reply_lang(lang))
+    variants = bank.strategies[get_strategy(strategy).name]
+    if variant is None:
+        variant = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big")
+    template = variants[variant % len(variants)]
+    code = STRATEGIES[strategy].topic_code(flagged)
+    topic = bank.topics.get(code, bank.topics["default"])
+    return template.format(**_topic_slots(topic))
+
+
+def variants(strategy: str, *, lang: str, flagged: tuple[str, ...] = ()) -> list[str]:
+    """Every template of `strategy` in `lang`, filled: the candidates for best-of-N."""
+    n = len(load_bank(reply_lang(lang)).strategies[get_strategy(strategy).name])
+    return [realise(strategy, lang=lang, flagged=flagged, variant=i) for i in range(n)]
+
+
+def _topic_slots(topic: str) -> dict[str, str]:
+    """`{topic}` plus the Korean forms with a particle that depends on the last syllable's final consonant."""
+    last = topic[-1] if topic else ""
+    batchim = "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
+    return {
+        "topic": topic,
+        "topic_gwa": topic + ("과" if batchim else "와"),
+        "topic_eun": topic + ("은" if batchim else "는"),
+        "topic_eul": topic + ("을" if batchim else "를"),
+        "topic_ira": topic + ("이라" if batchim else "라"),
+    }

@@ -1,0 +1,59 @@
+"""The reviewed reply bank: every strategy in both languages, filled slots, Korean politeness, crisis lines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from slmguard.replies import LANGUAGES, STRATEGIES, load_bank, realise, variants
+from slmguard.replies.bank import _topic_slots
+
+CODES = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14",
+         "prompt_attack", "toxicity", "sensitive", "unknown_code")  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_strategy_has_variants_and_every_slot_fills(lang: str) -> None:
+    bank = load_bank(lang)
+    for name in STRATEGIES:
+        assert len(bank.strategies[name]) >= 3, name
+        for code in CODES:
+            for text in variants(name, lang=lang, flagged=(code,)):
+                assert "{" not in text and "}" not in text, text
+                assert 60 < len(text) < 700, text
+
+
+def test_korean_replies_are_polite_haeyo_or_hapnida() -> None:
+    for name in STRATEGIES:
+        for text in variants(name, lang="ko", flagged=("S1",)):
+            sentences = [s for s in re.split(r"(?<=[.?!])\s+", text) if s]
+            for s in sentences:
+                ending = re.sub(r"[^가-힣]+$", "", s.rstrip(".?!)"))
+                assert ending.endswith(("요", "다", "까")), (name, s)
+
+
+def test_crisis_replies_give_the_locale_lines() -> None:
+    assert all("109" in t for t in variants("crisis", lang="ko"))
+    assert all("988" in t for t in variants("crisis", lang="en"))
+    assert any("1393" in t for t in variants("crisis", lang="ko"))  # the former number, for people who know it
+
+
+def test_korean_particles_follow_the_final_consonant() -> None:
+    assert _topic_slots("성범죄")["topic_gwa"] == "성범죄와"
+    assert _topic_slots("폭력")["topic_gwa"] == "폭력과"
+    assert _topic_slots("자료")["topic_ira"] == "자료라"
+    assert _topic_slots("개인정보")["topic_eul"] == "개인정보를"
+
+
+def test_variant_is_stable_per_query_and_varies_across_queries() -> None:
+    a = realise("decline", lang="en", flagged=("S1",), key="query one")
+    assert a == realise("decline", lang="en", flagged=("S1",), key="query one")
+    seen = {realise("decline", lang="en", flagged=("S1",), key=f"query {i}") for i in range(30)}
+    assert len(seen) == 3
+
+
+def test_other_languages_get_english_and_topics_fit_the_category() -> None:
+    assert realise("protect", lang="other", flagged=("S2",), variant=0).startswith("I can't help")
+    assert "copyrighted material" in realise("summarise", lang="en", flagged=("S8",), variant=0)
+    assert "저작권이 있는 자료라서" in realise("summarise", lang="ko", flagged=("S8",), variant=0)
