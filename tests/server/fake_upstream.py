@@ -34,7 +34,7 @@ app.state.calls = []
 def answer(model: str, messages: list[dict[str, Any]]) -> str:
     if model == "unsafe":
         return UNSAFE
-    if model == "safe-long":
+    if model in ("safe-long", "garbage-stream"):
         return SAFE_LONG
     if model == "safe-then-unsafe":
         return SAFE_LONG + UNSAFE

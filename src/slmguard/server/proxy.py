@@ -17,6 +17,8 @@ from slmguard.server.schemas import ChatMessage
 
 CONTEXT_CHARS = 1000
 """Already-released text re-read with each new stream window, so a harm split across windows is seen."""
+OVERLAP_CHARS = 100
+"""The new text is also checked on its own (with this much before it), so a long safe context cannot dilute it."""
 
 
 class UpstreamError(Exception):
@@ -176,8 +178,8 @@ def reply_chunks(model: str, reply: str, *, chunk_id: str | None = None) -> list
     return [sse(chunk), sse("[DONE]")]
 
 
-Check = Callable[[str], Awaitable[Verdict | None]]
-"""Decides one window of streamed text; None means the guard could not decide."""
+Check = Callable[[list[str]], Awaitable[list[Verdict] | None]]
+"""Decides the texts of one stream window; None means the guard could not decide."""
 
 
 @dataclass
@@ -202,8 +204,8 @@ async def hold_back(
     """Re-emit an upstream SSE stream, releasing chunks only after the text that contains them was checked.
 
     Chunks are held until `check_chars` new characters have arrived (or the stream ends); then the
-    new text, with CONTEXT_CHARS of what came before, is checked. Allowed: the held chunks go out
-    verbatim. Blocked (and `enforce`): the held chunks are dropped and the stream ends with the
+    new text is checked twice in one batch: with CONTEXT_CHARS of what came before, and nearly
+    alone. Allowed: the held chunks go out verbatim. Blocked (and `enforce`): the held chunks are dropped and the stream ends with the
     safeguard reply and finish_reason `content_filter`. So no unchecked text reaches the client.
     """
     held: list[str] = []
@@ -216,7 +218,12 @@ async def hold_back(
         window = text[max(0, checked - CONTEXT_CHARS) :]
         if len(text) > checked and window.strip():
             outcome.checks += 1
-            verdict = await check(window)
+            texts = [window]
+            fresh = text[max(0, checked - OVERLAP_CHARS) :]
+            if len(fresh) < len(window) and fresh.strip():
+                texts.append(fresh)
+            verdicts = await check(texts)
+            verdict = strictest(verdicts) if verdicts is not None else None
             blocked = verdict.action == Action.BLOCK if verdict is not None else fail_closed
             if blocked and enforce:
                 outcome.blocked = True

@@ -270,9 +270,8 @@ async def _stream(
         raise ApiError(exc.status, exc.message, type="upstream_error", code="upstream_error") from None
     outcome = StreamOutcome()
 
-    async def check(text: str) -> Verdict | None:
-        verdicts = await _decide_or_none(state, [_clean(text)], endpoint="chat_output", request=request)
-        return verdicts[0] if verdicts else None
+    async def check(texts: list[str]) -> list[Verdict] | None:
+        return await _decide_or_none(state, [_clean(t) for t in texts], endpoint="chat_output", request=request)
 
     async def relay() -> Any:
         try:
