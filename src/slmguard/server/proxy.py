@@ -205,8 +205,9 @@ async def hold_back(
 
     Chunks are held until `check_chars` new characters have arrived (or the stream ends); then the
     new text is checked twice in one batch: with CONTEXT_CHARS of what came before, and nearly
-    alone. Allowed: the held chunks go out verbatim. Blocked (and `enforce`): the held chunks are dropped and the stream ends with the
-    safeguard reply and finish_reason `content_filter`. So no unchecked text reaches the client.
+    alone. Allowed: the held chunks go out verbatim. Blocked (and `enforce`): the held chunks are
+    dropped and the stream ends with the safeguard reply and finish_reason `content_filter`.
+    So no unchecked text reaches the client.
     """
     held: list[str] = []
     text = ""
