@@ -206,7 +206,8 @@ def _describe(error: dict[str, Any]) -> str:
         return "the request needs a JSON body"
     given = error.get("input")
     shown = json.dumps(given, ensure_ascii=False, default=str)[:80] if given is not None else "null"
-    return f"'{where or 'body'}': {error.get('msg')} (got {shown})"
+    msg = str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"'{where or 'body'}': {msg} (got {shown})"
 
 
 class FrontDoor:
@@ -259,7 +260,8 @@ class FrontDoor:
         )
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if not ctype:  # curl -d sends no JSON type; the API only speaks JSON, so read it as JSON
-            scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
+            kept = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+            scope["headers"] = [*kept, (b"content-type", b"application/json")]
         elif ctype != "application/json" and not ctype.endswith("+json"):
             return error_response(
                 415, f"send the body as application/json (got Content-Type {ctype!r})", code="unsupported_media_type"

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 from slmguard import Verdict
 
-Input = str | list[str]
+
+def _one_message(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One clear message instead of pydantic's one-per-union-branch errors."""
+    try:
+        return handler(value)
+    except ValidationError:
+        if isinstance(value, list):
+            i, bad = next((i, v) for i, v in enumerate(value) if not isinstance(v, str))
+            raise ValueError(f"item {i} is {type(bad).__name__} {bad!r:.40}; every item must be a string") from None
+        raise ValueError(f"must be a string or a list of strings, got {type(value).__name__}") from None
+
+
+Input = Annotated[str | list[str], WrapValidator(_one_message)]
 
 
 class ErrorBody(BaseModel):
