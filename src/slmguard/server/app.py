@@ -141,7 +141,9 @@ async def _load_guard(state: ServerState) -> None:
     cfg = state.config
     t0 = time.perf_counter()
     try:
-        state.guard = await asyncio.to_thread(Guard.load, cfg.model_path, taxonomy=cfg.taxonomy)
+        guard = await asyncio.to_thread(Guard.load, cfg.model_path, taxonomy=cfg.taxonomy)
+        await asyncio.to_thread(guard.check, "warm-up")  # the first call is slow; pay it before /readyz says ready
+        state.guard = guard
     except SlmguardError as exc:
         state.load_error = str(exc)
         log.error("the model could not be loaded: %s", exc)
