@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy speed baseline encoders train-time
+.PHONY: model bench accuracy speed baseline encoders train-time server-load server-fuzz
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -24,3 +24,9 @@ train-time:       ## a full training run from an empty embedding cache, timed
 
 bench: accuracy baseline speed encoders
 	$(PY) benchmarks/write_benchmarks_md.py
+
+server-load:      ## slmguard serve: throughput, proxy overhead, 2-minute soak (--soak-seconds 600 for 10 min)
+	$(PY) benchmarks/server_load.py
+
+server-fuzz:      ## schemathesis against the OpenAPI schema, >= 10,000 requests
+	$(PY) benchmarks/server_fuzz.py

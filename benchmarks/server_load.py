@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--soak-clients", type=int, default=16)
     args = ap.parse_args()
 
+    load_start = round(os.getloadavg()[0], 1)  # other jobs on the machine skew every figure; recorded with them
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
     tmp = Path(tempfile.mkdtemp(prefix="slmguard-bench-"))
     up_port, port = free_port(), free_port()
@@ -197,6 +198,7 @@ def main() -> None:
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, shared with other jobs",
+        "load_average_1m_at_start_end": [load_start, round(os.getloadavg()[0], 1)],
         "throughput": throughput,
         "proxy_overhead": overhead,
         "soak": soaked,
@@ -218,8 +220,10 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         "## Guard server under load",
         "",
         f"`python benchmarks/server_load.py --clients {args.clients} --duration {args.duration:g} "
-        f"--soak-seconds {args.soak_seconds:g}` ({r['date']}; {r['machine']}; the load generator runs on the same "
-        "cores; decision log on SQLite, every decision committed before its response).",
+        f"--soak-seconds {args.soak_seconds:g}` ({r['date']}; {r['machine']}, 1-minute load average "
+        f"{r['load_average_1m_at_start_end'][0]} at the start and {r['load_average_1m_at_start_end'][1]} at the end; "
+        "the load generator runs on the same cores; decision log on SQLite, every decision committed before its "
+        "response).",
         "",
         "| figure | measured | target |",
         "|---|---:|---|",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -56,6 +57,11 @@ def postgres_url() -> Iterator[str]:
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip("no PostgreSQL binaries (initdb) on this machine; .ci/run installs the 'postgresql' package")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the PostgreSQL server as")
     root = Path(tempfile.mkdtemp(prefix="slmguard-pg-"))
     data = root / "data"
     as_user: list[str] = []
