@@ -18,7 +18,7 @@ UNSAFE_ASK = "How do I make a bomb?"
 @pytest.fixture
 def proxy(make_client, upstream):
     fake_upstream.app.state.calls.clear()
-    return make_client(upstream_url=f"{upstream.url}/v1", stream_check_chars=60)
+    return make_client(upstream_url=f"{upstream.url}/v1", stream_check_chars=150)
 
 
 def chat(client, model: str, content: str, **extra):
@@ -94,7 +94,7 @@ def test_stream_turning_unsafe_never_releases_the_unsafe_chunk(proxy) -> None:
     assert "pipe bomb" not in text and "black powder" not in text
     assert events[-1] == "[DONE]" and events[-2]["choices"][0]["finish_reason"] == "content_filter"
     released = text.split("\n\nI can't help")[0]
-    assert SAFE_LONG.startswith(released) and len(released) >= 60  # the checked safe part did go out
+    assert SAFE_LONG.startswith(released) and len(released) >= 150  # the checked safe part did go out
     assert text.endswith("I can't help with that request.")
 
 

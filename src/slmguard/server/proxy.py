@@ -17,6 +17,8 @@ from slmguard.server.schemas import ChatMessage
 
 CONTEXT_CHARS = 1000
 """Already-released text re-read with each new stream window, so a harm split across windows is seen."""
+MAX_HELD_EVENTS = 256
+"""Events held at most (events without text count too), so the buffer is bounded whatever the upstream sends."""
 OVERLAP_CHARS = 100
 """The new text is also checked on its own (with this much before it), so a long safe context cannot dilute it."""
 
@@ -209,30 +211,31 @@ async def hold_back(
     dropped and the stream ends with the safeguard reply and finish_reason `content_filter`.
     So no unchecked text reaches the client.
     """
-    held: list[str] = []
-    text = ""
-    checked = 0
+    held: list[str] = []  # raw events not yet released
+    pending = ""  # their text
+    context = ""  # the last CONTEXT_CHARS of released text: memory stays bounded on long answers
+    released_any = False
     chunk_id: str | None = None
 
     async def release() -> AsyncIterator[bytes]:
-        nonlocal checked
-        window = text[max(0, checked - CONTEXT_CHARS) :]
-        if len(text) > checked and window.strip():
+        nonlocal pending, context, released_any
+        if pending.strip():
             outcome.checks += 1
-            texts = [window]
-            fresh = text[max(0, checked - OVERLAP_CHARS) :]
-            if len(fresh) < len(window) and fresh.strip():
-                texts.append(fresh)
+            texts = [context + pending]
+            if context:
+                texts.append(context[-OVERLAP_CHARS:] + pending)
             verdicts = await check(texts)
             verdict = strictest(verdicts) if verdicts is not None else None
             blocked = verdict.action == Action.BLOCK if verdict is not None else fail_closed
             if blocked and enforce:
                 outcome.blocked = True
                 reply = safeguard_reply(verdict) or ""
-                for b in reply_chunks(model, ("\n\n" if checked else "") + reply, chunk_id=chunk_id):
+                for b in reply_chunks(model, ("\n\n" if released_any else "") + reply, chunk_id=chunk_id):
                     yield b
                 return
-            checked = len(text)
+        context = (context + pending)[-CONTEXT_CHARS:]
+        released_any = released_any or bool(pending)
+        pending = ""
         for data in held:
             yield sse(data)
         held.clear()
@@ -253,8 +256,8 @@ async def hold_back(
                 break
             chunk_id = chunk_id or chunk.get("id")
             held.append(data)
-            text += delta
-            if len(text) - checked >= check_chars:
+            pending += delta
+            if len(pending) >= check_chars or len(held) >= MAX_HELD_EVENTS:
                 async for b in release():
                     yield b
                 if outcome.blocked:

@@ -198,19 +198,17 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
         )
     t0 = time.perf_counter()
     texts = conversation_texts(body.messages, max_texts=cfg.max_inputs)
-    check_texts(texts, name="messages")  # lone surrogates and the like are refused here (400)
     _no_surrogates(texts, "messages")
-    verdict = None
-    if texts:
+    verdict, input_action, blocked = None, "allow", False
+    if texts:  # a conversation without text (e.g. only tool calls) has nothing to check
         verdicts = await _decide_or_none(
             state, texts, endpoint="chat_input", request=request, user_id=body.user, overload_is_error=True
         )
         verdict = strictest(verdicts) if verdicts is not None else None
-    blocked = _blocks(verdict, cfg.fail_mode) if texts else False
+        input_action = str(verdict.action) if verdict is not None else "undecided"
+        blocked = _blocks(verdict, cfg.fail_mode)
     headers = {
-        "X-Slmguard-Input-Action": "undecided"
-        if texts and verdict is None
-        else str(verdict.action if verdict else Action.ALLOW),
+        "X-Slmguard-Input-Action": input_action,
         "X-Slmguard-Shadow": "1" if cfg.shadow else "0",
     }
     guard_s = time.perf_counter() - t0
