@@ -27,7 +27,8 @@ from slmguard.server import ServerConfig, create_app  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--min-requests", type=int, default=10_000)
-    ap.add_argument("--examples", type=int, default=1000, help="examples per operation and mode, per round")
+    ap.add_argument("--examples", type=int, default=250, help="examples per operation and mode, per round")
+    ap.add_argument("--max-seconds", type=float, default=4 * 3600, help="stop after the round that passes this")
     args = ap.parse_args()
     guard = Guard.load()
     tmp = Path(tempfile.mkdtemp(prefix="slmguard-fuzz-"))
@@ -38,7 +39,7 @@ def main() -> None:
     with fake_upstream.ServerThread(fake_upstream.app) as up:
         cfg = ServerConfig(log_db=f"sqlite:///{tmp / 'd.db'}", upstream_url=f"{up.url}/v1", max_inputs=4)
         with fake_upstream.ServerThread(create_app(cfg, guard=guard)) as server:
-            while requests < args.min_requests:
+            while requests < args.min_requests and time.perf_counter() - t0 < args.max_seconds:
                 report = run_fuzz(server.url, examples=args.examples, seed=rounds, progress=True)
                 rounds += 1
                 requests += report["requests"]

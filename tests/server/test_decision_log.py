@@ -24,6 +24,12 @@ def test_sqlite_schema_is_the_contract_and_wal(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "d.db")
     assert [r[1] for r in conn.execute("PRAGMA table_info(decisions)")] == CONTRACT == ["id", *COLUMNS]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    log = SQLiteLog(tmp_path / "d.db", sync="normal")
+    assert log._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL; FULL is 2
+    log.close()
+    log = SQLiteLog(tmp_path / "d.db")
+    assert log._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    log.close()
 
 
 def test_failed_log_write_is_never_acknowledged(guard: Guard, tmp_path: Path) -> None:

@@ -75,7 +75,9 @@ def create_app(config: ServerConfig | None = None, guard: Guard | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state.decision_log = await asyncio.to_thread(open_log, config.log_db, log_text=config.log_text)
+        state.decision_log = await asyncio.to_thread(
+            open_log, config.log_db, log_text=config.log_text, sync=config.log_sync
+        )
         state.batcher = MicroBatcher(
             _check_with(state),
             state.decision_log,

@@ -30,6 +30,9 @@ class ServerConfig(BaseSettings):
     fail_mode: Literal["closed", "open"] = "closed"
     shadow: bool = Field(False, description="Decide and log, but allow everything.")
     log_db: str = Field("sqlite:///slmguard-decisions.db", description="sqlite:///PATH, postgresql://... or 'none'.")
+    log_sync: Literal["full", "normal"] = Field(
+        "full", description="SQLite: full fsyncs every commit (survives power loss); normal survives a crash only."
+    )
     log_text: bool = Field(False, description="Store the text itself in the decision log (else only its hash).")
     upstream_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     upstream_api_key: str | None = None

@@ -107,16 +107,17 @@ class NullLog:
 
 
 class SQLiteLog:
-    """SQLite in WAL mode with synchronous=FULL: a committed row survives a crash of the process or the machine."""
+    """SQLite in WAL mode. synchronous=FULL (default): a committed row survives a crash of the process or the
+    machine; NORMAL: it survives a crash of the process (SIGKILL) and saves an fsync per commit."""
 
-    def __init__(self, path: str | Path, *, log_text: bool = False) -> None:
+    def __init__(self, path: str | Path, *, log_text: bool = False, sync: str = "full") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.log_text = log_text
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(f"PRAGMA synchronous={'NORMAL' if sync == 'normal' else 'FULL'}")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SQLITE_DDL)
 
@@ -175,12 +176,12 @@ class PostgresLog:
             self._conn.close()
 
 
-def open_log(url: str, *, log_text: bool = False) -> DecisionLog:
-    """`sqlite:///PATH`, `postgresql://...` or `none`."""
+def open_log(url: str, *, log_text: bool = False, sync: str = "full") -> DecisionLog:
+    """`sqlite:///PATH`, `postgresql://...` or `none`; `sync` is SQLite's synchronous level (full or normal)."""
     if url == "none":
         return NullLog()
     if url.startswith("sqlite:///"):
-        return SQLiteLog(url.removeprefix("sqlite:///"), log_text=log_text)
+        return SQLiteLog(url.removeprefix("sqlite:///"), log_text=log_text, sync=sync)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresLog(url, log_text=log_text)
     raise ValueError(f"log_db must be 'none', sqlite:///PATH or postgresql://..., got {url!r}")
