@@ -110,6 +110,25 @@ async def load(url: str, *, clients: int, seconds: float, path: str = "/v1/moder
     }
 
 
+def guard_share(url: str) -> dict[str, float]:
+    """From the server's /metrics: texts per micro-batch and guard inference time per batch (the guard's share)."""
+    values: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        for name in (
+            "slmguard_guard_batch_seconds_sum",
+            "slmguard_guard_batch_seconds_count",
+            "slmguard_batch_texts_sum",
+        ):
+            if line.startswith(name + " "):
+                values[name] = float(line.split()[1])
+    batches = values.get("slmguard_guard_batch_seconds_count", 0) or float("nan")
+    return {
+        "micro_batches": int(values.get("slmguard_guard_batch_seconds_count", 0)),
+        "mean_texts_per_batch": round(values.get("slmguard_batch_texts_sum", 0) / batches, 1),
+        "mean_guard_ms_per_batch": round(1000 * values.get("slmguard_guard_batch_seconds_sum", 0) / batches, 1),
+    }
+
+
 def proxy_overhead(guard_url: str, upstream_url: str, n: int) -> dict[str, Any]:
     """Median latency of the same non-streamed chat completion, direct and through the guard (one client)."""
     body = {"model": "safe-long", "messages": [{"role": "user", "content": "Tell me about Paris."}]}
@@ -181,6 +200,7 @@ def main() -> None:
         wait_ready(f"{url}/readyz", server)
         print("servers ready; throughput run ...", flush=True)
         throughput = asyncio.run(load(url, clients=args.clients, seconds=args.duration))
+        throughput["guard"] = guard_share(url)  # cumulative from start-up; the warm-up call is one batch of one
         print(throughput, flush=True)
         print("proxy overhead ...", flush=True)
         overhead = proxy_overhead(url, up_url, args.proxy_requests)
@@ -232,6 +252,8 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"| p50 latency (ms) | {t['p50_ms']} | |",
         f"| p99 latency (ms) | {t['p99_ms']} | ≤ 50 {mark(t['p99_ms'] <= 50)} |",
         f"| errors | {errors} of {t['requests_ok'] + errors} | 0 {mark(errors == 0)} |",
+        f"| guard inference per micro-batch (ms), texts per micro-batch | {t['guard']['mean_guard_ms_per_batch']}, "
+        f"{t['guard']['mean_texts_per_batch']} | |",
         f"| chat completion p50, direct to the upstream (ms) | {o['direct_p50_ms']} | |",
         f"| chat completion p50, through the guard (ms) | {o['guarded_p50_ms']} | |",
         f"| added by the guard, p50 (ms) | {o['added_p50_ms']} | ≤ 10 {mark(o['added_p50_ms'] <= 10)} |",
