@@ -26,6 +26,17 @@ def upstream() -> Iterator[fake_upstream.ServerThread]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def guard(guard: Guard) -> Guard:
+    """The session guard after its first (slow) call, as `slmguard serve` warms it before /readyz says ready."""
+    guard.check("warm-up")
+    return guard
+
+
+SLOW_MACHINE = {"guard_timeout_s": 120}
+"""Test settings: a loaded CI machine must not turn into 503s."""
+
+
 @pytest.fixture
 def make_client(guard: Guard, tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     """make_client(**settings) -> a started TestClient; the decision log is a fresh SQLite file."""
@@ -33,6 +44,7 @@ def make_client(guard: Guard, tmp_path: Path) -> Iterator[Callable[..., TestClie
 
     def make(**settings: Any) -> TestClient:
         settings.setdefault("log_db", f"sqlite:///{tmp_path / 'decisions.db'}")
+        settings = {**SLOW_MACHINE, **settings}
         client = TestClient(create_app(ServerConfig(**settings), guard=guard), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.server.conftest import SLOW_MACHINE
+
 
 @pytest.fixture(scope="module")
 def client(guard, tmp_path_factory):
@@ -12,7 +14,7 @@ def client(guard, tmp_path_factory):
     from slmguard.server import ServerConfig, create_app
 
     db = tmp_path_factory.mktemp("bad") / "d.db"
-    with TestClient(create_app(ServerConfig(log_db=f"sqlite:///{db}"), guard=guard)) as c:
+    with TestClient(create_app(ServerConfig(log_db=f"sqlite:///{db}", **SLOW_MACHINE), guard=guard)) as c:
         yield c
     assert c  # the module's requests are done
 

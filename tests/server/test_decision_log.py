@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from slmguard import Guard
 from slmguard.server import ServerConfig, create_app
 from slmguard.server.decision_log import COLUMNS, Decision, SQLiteLog, open_log
+from tests.server.conftest import SLOW_MACHINE
 
 CONTRACT = [
     "id", "ts", "request_id", "endpoint", "text_sha256", "text", "lang", "label", "action", "unsafe_score",
@@ -34,7 +35,7 @@ def test_sqlite_schema_is_the_contract_and_wal(tmp_path: Path) -> None:
 
 def test_failed_log_write_is_never_acknowledged(guard: Guard, tmp_path: Path) -> None:
     db = tmp_path / "d.db"
-    with TestClient(create_app(ServerConfig(log_db=f"sqlite:///{db}"), guard=guard)) as client:
+    with TestClient(create_app(ServerConfig(log_db=f"sqlite:///{db}", **SLOW_MACHINE), guard=guard)) as client:
         assert client.post("/v1/guard", json={"input": "hello"}).status_code == 200
         sqlite3.connect(db).execute("DROP TABLE decisions").connection.commit()
         r = client.post("/v1/guard", json={"input": "hello"})
@@ -45,9 +46,8 @@ def test_one_row_per_text_with_request_ids(make_client, tmp_path: Path) -> None:
     client = make_client()
     ids = [f"r{i}" for i in range(6)]
     for rid in ids:
-        assert (
-            client.post("/v1/guard", json={"input": ["one", "two"]}, headers={"X-Request-Id": rid}).status_code == 200
-        )
+        r = client.post("/v1/guard", json={"input": ["one", "two"]}, headers={"X-Request-Id": rid})
+        assert r.status_code == 200, r.text
     conn = sqlite3.connect(tmp_path / "decisions.db")
     counts = dict(conn.execute("SELECT request_id, COUNT(*) FROM decisions GROUP BY request_id").fetchall())
     assert counts == dict.fromkeys(ids, 2)
@@ -56,7 +56,7 @@ def test_one_row_per_text_with_request_ids(make_client, tmp_path: Path) -> None:
 def test_postgres_backend_round_trip(postgres_url: str, guard: Guard) -> None:
     import psycopg
 
-    cfg = ServerConfig(log_db=postgres_url, log_text=True)
+    cfg = ServerConfig(log_db=postgres_url, log_text=True, **SLOW_MACHINE)
     with TestClient(create_app(cfg, guard=guard)) as a, TestClient(create_app(cfg, guard=guard)) as b:
         ra = a.post(
             "/v1/guard",

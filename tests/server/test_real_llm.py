@@ -17,6 +17,7 @@ import pytest
 
 from slmguard import Guard
 from slmguard.server import ServerConfig, create_app
+from tests.server.conftest import SLOW_MACHINE
 from tests.server.fake_upstream import free_port
 
 pytestmark = [
@@ -52,7 +53,9 @@ def llama_url() -> Iterator[str]:
 def test_proxy_in_front_of_llama_cpp(llama_url: str, guard: Guard, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    cfg = ServerConfig(log_db=f"sqlite:///{tmp_path / 'd.db'}", upstream_url=llama_url, stream_check_chars=40)
+    cfg = ServerConfig(
+        log_db=f"sqlite:///{tmp_path / 'd.db'}", upstream_url=llama_url, stream_check_chars=40, **SLOW_MACHINE
+    )
     ask = {"model": "smollm2", "max_tokens": 24, "temperature": 0}
     with TestClient(create_app(cfg, guard=guard)) as client:
         r = client.post(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from slmguard import Guard
 from slmguard.server import ServerConfig, create_app
+from tests.server.conftest import SLOW_MACHINE
 from tests.server.fake_upstream import ServerThread
 from tests.server.fuzz import judge, run_fuzz
 
@@ -14,7 +15,9 @@ def test_judge_catches_bad_responses() -> None:
 
 
 def test_fuzzed_requests_get_no_5xx_and_clear_4xx(guard: Guard, upstream, tmp_path) -> None:
-    cfg = ServerConfig(log_db=f"sqlite:///{tmp_path / 'd.db'}", upstream_url=f"{upstream.url}/v1", max_inputs=16)
+    cfg = ServerConfig(
+        log_db=f"sqlite:///{tmp_path / 'd.db'}", upstream_url=f"{upstream.url}/v1", max_inputs=16, **SLOW_MACHINE
+    )
     with ServerThread(create_app(cfg, guard=guard)) as server:
         report = run_fuzz(server.url, examples=8)
     assert report["requests"] >= 50
