@@ -131,8 +131,15 @@ def test_metrics_count_requests_and_decisions(make_client) -> None:
     assert "slmguard_guard_batch_seconds_count" in text and "slmguard_queue_texts 0.0" in text
 
 
-def test_health_and_readiness(make_client) -> None:
+def test_health_readiness_and_offline_docs(make_client) -> None:
     client = make_client()
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text  # no CDN
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/moderations", "/v1/guard", "/v1/chat/completions"} <= set(schema["paths"])
+    assert "422" not in schema["paths"]["/v1/guard"]["post"]["responses"]  # bad requests are 400
+    assert "400" in schema["paths"]["/v1/guard"]["post"]["responses"]
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["model"].startswith("slmguard-")

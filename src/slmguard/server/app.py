@@ -104,6 +104,8 @@ def create_app(config: ServerConfig | None = None, guard: Guard | None = None) -
             state.decision_log.close()
 
     app = FastAPI(
+        docs_url=None,  # served below from local files: no CDN needed, so /docs works offline
+        redoc_url=None,
         title="slmguard",
         version=slmguard.__version__,
         summary="Safeguard for LLM services: OpenAI-compatible moderation and a guarded chat proxy.",
@@ -117,11 +119,53 @@ def create_app(config: ServerConfig | None = None, guard: Guard | None = None) -
     app.state.slmguard = state
     from slmguard.server import routes  # routes import this module's ApiError
 
+    _add_docs(app)
+    _openapi_without_422(app)
     app.include_router(routes.ops)
     app.include_router(routes.v1)
     _add_error_handlers(app)
     app.add_middleware(FrontDoor, state=state)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI (5.x, which reads OpenAPI 3.1) at /docs from the swagger-ui-py package's files."""
+    from pathlib import Path
+
+    import swagger_ui
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/docs-assets", StaticFiles(directory=Path(swagger_ui.__file__).parent / "static"), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="slmguard API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
+def _openapi_without_422(app: FastAPI) -> None:
+    """Validation errors are answered 400 (OpenAI's status), so the schema must not promise FastAPI's 422."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default()
+            for ops in schema.get("paths", {}).values():
+                for op in ops.values():
+                    op.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _error_model() -> Any:
