@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,10 +22,19 @@ class GatedGuard:
         self.guard = guard
         self.gate = threading.Event()
         self.model_name = guard.model_name
+        self.calls: list[list[str]] = []
 
     def check_batch(self, texts: list[str]) -> list[Verdict]:
+        self.calls.append(list(texts))
         self.gate.wait(20)
         return self.guard.check_batch(texts)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
 
 
 def test_api_keys(make_client) -> None:
@@ -39,14 +49,27 @@ def test_api_keys(make_client) -> None:
     assert client.get("/healthz").status_code == 200  # probes stay open
 
 
+def test_concurrent_requests_share_one_encoder_call(guard: Guard) -> None:
+    gated = GatedGuard(guard)
+    app = create_app(ServerConfig(log_db="none", max_batch=32, max_wait_ms=0), guard=gated)  # type: ignore[arg-type]
+    with TestClient(app) as client, ThreadPoolExecutor(8) as pool:
+        first = pool.submit(client.post, "/v1/guard", json={"input": "first"})
+        wait_until(lambda: bool(gated.calls))
+        rest = [pool.submit(client.post, "/v1/guard", json={"input": f"text {i}"}) for i in range(7)]
+        wait_until(lambda: app.state.slmguard.batcher.depth == 8)  # the 7 wait while the first is decided
+        gated.gate.set()
+        answers = [f.result().json()["results"][0] for f in [first, *rest]]
+    assert [len(c) for c in gated.calls] == [1, 7]
+    assert sorted(gated.calls[1]) == sorted(f"text {i}" for i in range(7))
+    assert all(a["label"] == "safe" for a in answers)
+
+
 def test_full_queue_answers_429_with_retry_after(guard: Guard) -> None:
     gated = GatedGuard(guard)
     app = create_app(ServerConfig(log_db="none", max_queue=2, max_wait_ms=0), guard=gated)  # type: ignore[arg-type]
     with TestClient(app) as client, ThreadPoolExecutor(2) as pool:
         first = pool.submit(client.post, "/v1/guard", json={"input": "hello"})
-        deadline = time.monotonic() + 10
-        while app.state.slmguard.batcher.depth == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: app.state.slmguard.batcher.depth > 0)
         r = client.post("/v1/guard", json={"input": ["a", "b"]})
         assert r.status_code == 429 and r.headers["retry-after"] == "1"
         assert "queue is full" in r.json()["error"]["message"]
