@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from typing import Any
 
@@ -27,8 +28,13 @@ def judge(status: int, body: bytes) -> str | None:
     return None
 
 
-def run_fuzz(base_url: str, *, examples: int, seed: int = 0, progress: bool = False) -> dict[str, Any]:
-    """Positive and negative cases for every operation in the app's OpenAPI schema; returns counts and problems."""
+def run_fuzz(
+    base_url: str, *, examples: int, seed: int = 0, progress: bool = False, deadline: float | None = None
+) -> dict[str, Any]:
+    """Positive and negative cases for every operation in the app's OpenAPI schema; returns counts and problems.
+
+    `deadline` (time.monotonic()) skips the operations left when it has passed.
+    """
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     statuses: Counter[int] = Counter()
     problems: list[str] = []
@@ -37,6 +43,8 @@ def run_fuzz(base_url: str, *, examples: int, seed: int = 0, progress: bool = Fa
     for result in schema.get_all_operations():
         op = result.ok()
         for mode in GenerationMode:
+            if deadline is not None and time.monotonic() > deadline:
+                break
 
             @hypothesis.seed(seed)
             @hypothesis.settings(
