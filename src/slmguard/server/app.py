@@ -27,6 +27,7 @@ from slmguard.server.config import ServerConfig
 from slmguard.server.decision_log import DecisionLog, open_log
 from slmguard.server.metrics import Metrics
 from slmguard.server.proxy import Upstream
+from slmguard.server.schemas import ErrorResponse
 
 log = logging.getLogger("slmguard.server")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -111,9 +112,9 @@ def create_app(config: ServerConfig | None = None, guard: Guard | None = None) -
         summary="Safeguard for LLM services: OpenAI-compatible moderation and a guarded chat proxy.",
         lifespan=lifespan,
         responses={
-            400: {"model": _error_model(), "description": "Invalid request: the message says what is wrong."},
-            413: {"model": _error_model(), "description": "Body larger than max_body_bytes."},
-            415: {"model": _error_model(), "description": "Body is not application/json."},
+            400: {"model": ErrorResponse, "description": "Invalid request: the message says what is wrong."},
+            413: {"model": ErrorResponse, "description": "Body larger than max_body_bytes."},
+            415: {"model": ErrorResponse, "description": "Body is not application/json."},
         },
     )
     app.state.slmguard = state
@@ -166,12 +167,6 @@ def _openapi_without_422(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _error_model() -> Any:
-    from slmguard.server.schemas import ErrorResponse
-
-    return ErrorResponse
 
 
 def _check_with(state: ServerState) -> Any:
