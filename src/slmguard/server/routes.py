@@ -230,25 +230,36 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
         raise ApiError(exc.status, exc.message, type="upstream_error", code="upstream_error") from None
     state.metrics.upstream_seconds.observe(time.perf_counter() - t_up)
     t1 = time.perf_counter()
-    outputs = completion_texts(completion)
-    out_action = Action.ALLOW
-    if outputs:
-        texts_out = [_clean(t) for _, t in outputs]
-        verdicts = await _decide_or_none(state, texts_out, endpoint="chat_output", request=request, user_id=body.user)
-        for pos, (i, _) in enumerate(outputs):
-            v = verdicts[pos] if verdicts is not None else None
-            if v is not None and v.action.severity > out_action.severity:
-                out_action = v.action
-            if _blocks(v, cfg.fail_mode):
-                out_action = Action.BLOCK
-                if not cfg.shadow:
-                    choice = completion["choices"][i]
-                    choice["message"] = {"role": "assistant", "content": safeguard_reply(v) or ""}
-                    choice["finish_reason"] = "content_filter"
+    out_action = await _moderate_completion(state, completion, request=request, user_id=body.user)
     guard_s += time.perf_counter() - t1
     headers["X-Slmguard-Output-Action"] = str(out_action)
     headers["X-Slmguard-Guard-Ms"] = f"{guard_s * 1000:.1f}"
     return JSONResponse(completion, headers=headers)
+
+
+async def _moderate_completion(
+    state: ServerState, completion: dict[str, Any], *, request: Request, user_id: str | None
+) -> Action:
+    """Check every choice's answer; replace a blocked one with the safeguard reply (unless shadow).
+
+    Returns the strictest output action (block when the guard could not decide and fail_mode is closed).
+    """
+    cfg = state.config
+    outputs = completion_texts(completion)
+    if not outputs:
+        return Action.ALLOW
+    texts = [_clean(t) for _, t in outputs]
+    verdicts = await _decide_or_none(state, texts, endpoint="chat_output", request=request, user_id=user_id)
+    worst = Action.ALLOW
+    for pos, (i, _) in enumerate(outputs):
+        v = verdicts[pos] if verdicts is not None else None
+        action = Action.BLOCK if _blocks(v, cfg.fail_mode) else (v.action if v is not None else Action.ALLOW)
+        worst = max(worst, action, key=lambda a: a.severity)
+        if action == Action.BLOCK and not cfg.shadow:
+            choice = completion["choices"][i]
+            choice["message"] = {"role": "assistant", "content": safeguard_reply(v) or ""}
+            choice["finish_reason"] = "content_filter"
+    return worst
 
 
 async def _stream(
