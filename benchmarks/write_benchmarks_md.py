@@ -35,15 +35,69 @@ def _target(b: dict[str, Any]) -> str:
 
 
 def accuracy_table(acc: dict[str, Any], base: dict[str, Any] | None) -> list[str]:
-    head = "| benchmark | n | headline | ours | baseline | F1 | precision | recall | FPR | AUPRC | ECE | target |"
-    lines = [head, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    head = "| benchmark | lang | n | headline | ours | baseline | F1 | precision | recall | FPR | AUPRC | ECE | Brier "
+    head += "| target |"
+    lines = [head, "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, b in acc["benchmarks"].items():
         before = base["benchmarks"].get(name, {}).get("headline") if base else None
+        lang = ", ".join(b.get("per_lang", {}))
         lines.append(
-            f"| {name} | {int(b['n'])} | {b['metric']} | **{_f(b['headline'])}** | {_f(before)} | {_f(b['f1'])} | "
-            f"{_f(b['precision'])} | {_f(b['recall'])} | {_f(b['fpr'])} | {_f(b['auprc'])} | {_f(b['ece'])} | "
-            f"{_target(b)} |"
+            f"| {name} | {lang} | {int(b['n'])} | {b['metric']} | **{_f(b['headline'])}** | {_f(before)} | "
+            + " | ".join(_f(b.get(k)) for k in METRICS)
+            + f" | {_target(b)} |"
         )
+    return lines
+
+
+METRICS = ("f1", "precision", "recall", "fpr", "auprc", "ece", "brier")
+
+
+def pooled_table(acc: dict[str, Any]) -> list[str]:
+    """Every held-out prompt set pooled (unsafe vs rest), per scorer and per language."""
+    lines = ["| scorer | kind | lang | n | F1 | precision | recall | FPR | AUPRC | ECE | Brier |"]
+    lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    kinds = {s["name"]: s["kind"] for s in acc.get("scorers", [])}
+    for scorer, overall in acc.get("pooled", {}).items():
+        rows = [("all", overall), *acc.get("pooled_by_lang", {}).get(scorer, {}).items()]
+        for lang, m in rows:
+            vals = " | ".join(_f(m[k]) for k in METRICS)
+            lines.append(f"| {scorer} | {kinds.get(scorer, '')} | {lang} | {int(m['n'])} | {vals} |")
+    return lines
+
+
+def comparison_table(acc: dict[str, Any]) -> list[str]:
+    """The headline metric of every scorer on every set (same rows); unavailable scorers say why."""
+    scorers = [s["name"] for s in acc.get("scorers", [])]
+    lines = ["| benchmark | metric | " + " | ".join(scorers) + " |", "|---|---|" + "---:|" * len(scorers)]
+    reasons: dict[str, str] = {}
+    for s in acc["sets"]:
+        cells = []
+        for name in scorers:
+            r = s["results"].get(name, {})
+            if r.get("available") and "headline" in r:
+                cells.append(_f(r["headline"]))
+            else:
+                cells.append("n/a")
+                reasons.setdefault(name, r.get("reason", ""))
+        lines.append(f"| {s['name']} | {s['metric']} | " + " | ".join(cells) + " |")
+    if reasons:
+        lines += ["", *(f"- n/a for {name}: {why}." for name, why in reasons.items())]
+    return lines
+
+
+def speed_table(acc: dict[str, Any]) -> list[str]:
+    """Throughput of each scorer over the whole run (embedding cache on for our guard: see the note)."""
+    lines = ["| scorer | rows | seconds | texts/s | median ms/text (per batch) |", "|---|---:|---:|---:|---:|"]
+    for scorer in [s["name"] for s in acc.get("scorers", [])]:
+        runs = [s["results"][scorer] for s in acc["sets"] if s["results"].get(scorer, {}).get("available")]
+        if not runs:
+            continue
+        rows = sum(sum(r["predicted"].values()) for r in runs)
+        secs = sum(r["speed"]["seconds"] for r in runs)
+        median = sorted(r["speed"]["ms_per_text"]["p50"] for r in runs)[len(runs) // 2]
+        rate = rows / secs
+        lines.append(f"| {scorer} | {rows} | {secs:.1f} | {rate:.0f} | {median:.2f} |" if rate >= 10 else
+                     f"| {scorer} | {rows} | {secs:.1f} | {rate:.3f} | {median:.0f} |")  # fmt: skip
     return lines
 
 
@@ -53,8 +107,11 @@ def per_category(acc: dict[str, Any]) -> list[str]:
         cats = b.get("per_category") or {}
         if not cats:
             continue
-        lines += [f"**{name}**", "", "| code | support | precision | recall |", "|---|---:|---:|---:|"]
-        lines += [f"| {c} | {m['support']} | {_f(m['precision'])} | {_f(m['recall'])} |" for c, m in cats.items()]
+        lines += [f"**{name}**", "", "| code | support | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            f"| {c} | {m['support']} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m.get('f1'))} |"
+            for c, m in cats.items()
+        ]
         lines.append("")
     return lines
 
@@ -64,7 +121,29 @@ def main() -> None:
     speed, enc, train = _load("speed.json"), _load("encoder_choice.json"), _load("train_time.json")
     text = [(HERE / "BENCHMARKS_HEAD.md").read_text().rstrip(), ""]
     if acc:
-        text += [f"## Held-out test sets: `{acc['model']}` ({acc['date']})", "", *accuracy_table(acc, base), ""]
+        text += [f"## Held-out test sets: `{acc['model']}` ({acc['date']})", "", f"`{acc['command']}`", ""]
+        text += [*accuracy_table(acc, base), ""]
+        text += ["### All held-out prompt sets pooled, per language", "",
+                 "Every prompt set whose positive label is `unsafe`, pooled (SQuARe and response sets left out); "
+                 "same command.", "", *pooled_table(acc), ""]  # fmt: skip
+        text += ["### Comparison on the same rows (headline metric of each set)", "",
+                 "`keyword-baseline` is a short English+Korean regex list shipped in "
+                 "`slmguard/eval/compare/keywords.yaml`: a baseline, not a guard. `alt-profanity-check` is the "
+                 "PyPI package (an English offensive-language SVM). Same command.", "",
+                 *comparison_table(acc), ""]  # fmt: skip
+        text += ["### Speed of the evaluation run", "",
+                 f"Same command; peak memory of the whole run {acc['peak_rss_mb']:.0f} MB. Our guard reads "
+                 "embeddings cached by earlier runs (`~/.cache/slmguard`), so its figure here is not the model's "
+                 "speed: that is in 'Speed and memory' below. These runs shared the 2 cores with other jobs "
+                 "(load average about 18 on 2026-11-22), so the speed rows here and below are lower bounds.", "",
+                 *speed_table(acc), ""]  # fmt: skip
+        judge = _load("llm_judge.json")
+        if judge:
+            text += ["### Zero-shot LLM judge (SmolLM2-135M on CPU), on a sample", "", f"`{judge['command']}`", "",
+                     f"{judge['sets'][0]['n']} rows per set at most (seed 0); our guard on the same rows. The "
+                     "judge answers Yes/No to 'is this request harmful?'; its score is P(Yes) / (P(Yes) + P(No)) from "
+                     "the first token.", "", *comparison_table(judge), "", "Speed of that run:", "",
+                     *speed_table(judge), ""]  # fmt: skip
         text += ["### Per category (flagged codes against the source's categories, mapped)", "", *per_category(acc)]
     if speed:
         text += ["## Speed and memory", "", "| figure | value |", "|---|---:|"]

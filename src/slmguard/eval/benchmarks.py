@@ -2,15 +2,12 @@
 
 A benchmark is data, not a code branch: a dataset, the splits it reads, an optional
 language filter, how a null label counts, and the metric that has a target.
+`slmguard.eval.datasets.load_named` turns one into rows.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
 from dataclasses import dataclass
-
-from slmguard.data.manifest import Manifest
 
 # Source category -> taxonomy codes, for per-category precision and recall on test sets.
 CATEGORY_MAPS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -44,30 +41,9 @@ class Benchmark:
     metric: str  # the headline metric: f1, recall or fpr
     lang: str | None = None
     null_label: str | None = None  # how a row with label null counts ('safe'), None = skipped
-    gold_unsafe: str = "unsafe"  # the source label that counts as positive
     target: float | None = None  # the issue's target for the headline metric
     limit: int | None = None  # a fixed random sample of this many rows (seed 0) for very large sets
     note: str = ""
-
-    def rows(self, manifest: Manifest) -> Iterator[tuple[str, int, tuple[str, ...], str]]:
-        """(text, gold 0/1, gold codes, lang) for every row of the benchmark."""
-        info = manifest[self.dataset]
-        cmap = CATEGORY_MAPS.get(self.dataset, {})
-        rows = [
-            row
-            for row in manifest.rows(self.dataset)
-            if row["source_split"] in self.splits
-            and info.splits.get(row["source_split"]) == "test"
-            and (self.lang is None or row.get("lang") == self.lang)
-        ]
-        if self.limit is not None and len(rows) > self.limit:
-            rows = random.Random(0).sample(rows, self.limit)
-        for row in rows:
-            label = row.get("label") or self.null_label
-            if label is None:
-                continue
-            codes = tuple(sorted({c for cat in row.get("categories") or [] for c in cmap.get(cat, ())}))
-            yield row["text"], int(label == self.gold_unsafe), codes, row.get("lang", "en")
 
 
 BENCHMARKS: dict[str, Benchmark] = {

@@ -1,0 +1,32 @@
+"""Our Guard as a Scorer: prompts through `check_batch`, responses through `check_response` when it has one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slmguard.eval.compare.base import Prediction, Unavailable
+from slmguard.guard import Guard
+from slmguard.verdict import Verdict
+
+
+def _prediction(v: Verdict) -> Prediction:
+    return Prediction(str(v.label), v.unsafe_score, v.sensitive_score, tuple(v.flagged))
+
+
+class GuardScorer:
+    """Wraps a Guard (or any object with the same `check_batch` / `check_response`)."""
+
+    kind = "ours"
+
+    def __init__(self, guard: Guard, *, name: str | None = None) -> None:
+        self.guard = guard
+        self.name = name or guard.model_name
+
+    def score(self, texts: Sequence[str]) -> list[Prediction]:
+        return [_prediction(v) for v in self.guard.check_batch(list(texts))]
+
+    def score_responses(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Prediction]:
+        check_response = getattr(self.guard, "check_response", None)
+        if check_response is None:
+            raise Unavailable(f"{self.name} has no response judge (Guard.check_response)")
+        return [_prediction(check_response(p, r)) for p, r in zip(prompts, responses, strict=True)]
