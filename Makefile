@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy llm-judge speed baseline encoders train-time server-load server-fuzz
+.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench server-load server-fuzz
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -29,6 +29,10 @@ train-time:       ## a full training run from an empty embedding cache, timed
 
 bench: accuracy llm-judge baseline speed encoders
 	$(PY) benchmarks/write_benchmarks_md.py
+
+label-bench:      ## review UI keyboard speed, then the custom-category retrain experiment
+	$(PY) benchmarks/label_ui.py
+	$(PY) benchmarks/custom_category.py
 
 server-load:      ## slmguard serve: throughput, proxy overhead, 2-minute soak (--soak-seconds 600 for 10 min)
 	$(PY) benchmarks/server_load.py

@@ -17,7 +17,7 @@ from slmguard.data.example import Example
 from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
-from slmguard.encoders import ConcatEncoder, get_encoder, zero_unreadable
+from slmguard.encoders import ConcatEncoder, encode_readable, get_encoder, readable
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
@@ -90,7 +90,8 @@ def embed(
     """
     texts = [normalize(e.text[:CHUNK_CHARS]) for e in examples]
     parts = cache.parts if isinstance(cache, ConcatEncoder) else (cache,)
-    total = len(texts) * len(parts)
+    langs = [detect_lang(t) for t in texts]
+    total = sum(len(readable(p, langs)) for p in parts)  # as at inference, a part never sees what it cannot read
     done = 0
 
     def step(n: int) -> None:
@@ -99,10 +100,7 @@ def embed(
         if progress:
             progress(done, total)
 
-    vectors = [p.encode(texts, progress=step) for p in parts]  # type: ignore[union-attr]
-    if len(parts) > 1:  # as ConcatEncoder.encode does at inference
-        langs = [detect_lang(t) for t in texts]
-        vectors = [zero_unreadable(v, p, langs) for v, p in zip(vectors, parts, strict=True)]
+    vectors = [encode_readable(p, texts, langs, progress=step) for p in parts]
     return np.hstack(vectors).astype(np.float32)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from slmguard.cli import check, evaluate, serve, taxonomy, train, tune
+from slmguard.cli import check, evaluate, label, serve, taxonomy, train, tune
 
 app = typer.Typer(
     help="slmguard: a small CPU safeguard model for LLM services (English and Korean).",
@@ -16,6 +16,7 @@ app.command("taxonomy")(taxonomy.show)
 app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
 app.command("tune")(tune.tune)
+app.command("label")(label.label)
 app.command("serve")(serve.serve)
 
 

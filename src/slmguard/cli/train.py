@@ -25,6 +25,11 @@ def train(
     encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small+minilm",
     epochs: Annotated[int, typer.Option(help="Training epochs for the heads.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (the shipped model uses 0).")] = 0,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option(help="Model to compare with: before/after metrics on dev and on the --extra rows."),
+    ] = Path("models/default"),
+    compare: Annotated[bool, typer.Option(help="Print before/after metrics (--no-compare to skip).")] = True,
 ) -> None:
     """Train the guard's heads from ../shared/datasets and data/, calibrate them on dev, and save.
 
@@ -60,7 +65,18 @@ def train(
         result = run_training(config, log=lambda m: typer.echo(m, err=True), progress=progress)
         from slmguard.model_card import render_model_card
 
+        before = None
+        if compare and compare_to is not None and compare_to.is_dir():
+            from slmguard import Guard
+
+            before = Guard.load(compare_to)  # before saving: --output may be the same directory
         result.guard.save(output, model_card=render_model_card(result.guard))
+        if before is not None:
+            from slmguard.eval.before_after import compare as compare_guards
+            from slmguard.eval.before_after import format_comparison
+
+            sets = {"dev": result.corpus.dev, **({"labelled": extra_examples} if extra_examples else {})}
+            format_comparison(compare_guards(before, result.guard, sets), echo=typer.echo)
     except SlmguardError as exc:
         fail(exc)
     typer.echo(f"saved {output} in {result.seconds:.0f}s")

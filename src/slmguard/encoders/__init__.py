@@ -7,7 +7,7 @@ unloaded encoder, and the Guard loads it once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -16,7 +16,16 @@ from slmguard.encoders.minilm import MiniLMEncoder
 from slmguard.errors import InvalidInputError
 from slmguard.normalize import detect_lang
 
-__all__ = ["ENCODERS", "ConcatEncoder", "E5Encoder", "Encoder", "MiniLMEncoder", "get_encoder", "zero_unreadable"]
+__all__ = [
+    "ENCODERS",
+    "ConcatEncoder",
+    "E5Encoder",
+    "Encoder",
+    "MiniLMEncoder",
+    "encode_readable",
+    "get_encoder",
+    "readable",
+]
 
 
 @runtime_checkable
@@ -70,26 +79,22 @@ class ConcatEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         langs = [detect_lang(t) for t in texts]
-        return np.hstack([_encode_readable(p, texts, langs) for p in self.parts]).astype(np.float32)
+        return np.hstack([encode_readable(p, texts, langs) for p in self.parts]).astype(np.float32)
 
 
-def _encode_readable(part: Encoder, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+def readable(part: Encoder, langs: Sequence[str]) -> list[int]:
+    """Indices of the texts (by language) that `part` can read."""
+    return [i for i, lang in enumerate(langs) if part.languages is None or lang in part.languages]
+
+
+def encode_readable(part: Encoder, texts: Sequence[str], langs: Sequence[str], **kwargs: Any) -> np.ndarray:
     """`part`'s vectors for the texts it can read, zeros for the others (which it never sees)."""
-    if part.languages is None:
-        return part.encode(texts)
-    rows = [i for i, lang in enumerate(langs) if lang in part.languages]
+    rows = readable(part, langs)
+    if len(rows) == len(texts):
+        return part.encode(texts, **kwargs)
     out = np.zeros((len(texts), part.dim), np.float32)
     if rows:
-        out[rows] = part.encode([texts[i] for i in rows])
-    return out
-
-
-def zero_unreadable(vectors: np.ndarray, part: Encoder, langs: Sequence[str]) -> np.ndarray:
-    """A copy of `vectors` with zeros in the rows whose language `part` cannot read."""
-    if part.languages is None:
-        return vectors
-    out = vectors.copy()
-    out[[lang not in part.languages for lang in langs]] = 0.0
+        out[rows] = part.encode([texts[i] for i in rows], **kwargs)
     return out
 
 

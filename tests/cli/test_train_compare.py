@@ -1,0 +1,51 @@
+"""`slmguard train --extra` prints before/after metrics on dev and on the added labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from slmguard.cli import app
+from tests.test_train import _extra
+
+
+def test_train_with_extra_labels_prints_before_and_after(
+    tiny_taxonomy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    (datasets / "MANIFEST.json").write_text(json.dumps({"version": 1, "datasets": {}}))
+    monkeypatch.setenv("SLMGUARD_DATASETS", str(datasets))
+    monkeypatch.setenv("SLMGUARD_PROJECT_DATA", str(tmp_path / "no-project-data"))
+    monkeypatch.setenv("SLMGUARD_CACHE", str(tmp_path / "cache"))
+    extra = tmp_path / "labels.jsonl"
+    extra.write_text(
+        "".join(
+            json.dumps({"text": e.text, "label": e.label, "categories": list(e.categories or ()), "id": e.id}) + "\n"
+            for e in _extra()
+        )
+    )
+    args = [
+        "train",
+        "--taxonomy",
+        str(tiny_taxonomy),
+        "--extra",
+        str(extra),
+        "--encoder",
+        "minilm",
+        "--epochs",
+        "60",
+        "--output",
+        str(tmp_path / "model"),
+    ]
+    result = CliRunner().invoke(app, args)  # compared with the shipped model, which has no 'weapons' category
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("dev (") for line in lines) and any(
+        line.startswith("labelled (80 rows)") for line in lines
+    )
+    weapons = [line.split() for line in lines if line.strip().startswith("f1_weapons")][-1]
+    assert float(weapons[1]) == 0.0 and float(weapons[2]) >= 0.9  # learnt the new category
