@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies
+.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies server-load server-fuzz
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -42,3 +42,9 @@ replies:          ## safeguard replies and the response judge on test sets
 
 bench: accuracy llm-judge baseline speed encoders replies
 	$(PY) benchmarks/write_benchmarks_md.py
+
+server-load:      ## slmguard serve: throughput, proxy overhead, 2-minute soak (--soak-seconds 600 for 10 min)
+	$(PY) benchmarks/server_load.py
+
+server-fuzz:      ## schemathesis against the OpenAPI schema, >= 10,000 requests
+	$(PY) benchmarks/server_fuzz.py

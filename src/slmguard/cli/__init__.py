@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from slmguard.cli import check, evaluate, label, report, taxonomy, train, tune
+from slmguard.cli import check, evaluate, label, report, serve, taxonomy, train, tune
 
 app = typer.Typer(
     help="slmguard: a small CPU safeguard model for LLM services (English and Korean).",
@@ -18,6 +18,7 @@ app.command("eval")(evaluate.evaluate)
 app.command("tune")(tune.tune)
 app.command("label")(label.label)
 app.command("report")(report.report)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

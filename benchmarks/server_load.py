@@ -1,0 +1,275 @@
+"""Load, latency, proxy overhead and soak of `slmguard serve`, on loopback only, bounded in time.
+
+Starts the server (and a fake upstream LLM) as subprocesses on 127.0.0.1, then:
+1. throughput: `--clients` concurrent clients send single-text /v1/moderations for `--duration` s;
+2. proxy overhead: sequential non-streamed chat completions, direct to the upstream vs through the guard;
+3. soak: `--soak-seconds` of steady load (10 minutes with --soak-seconds 600), server RSS sampled.
+Writes benchmarks/results/server.json and benchmarks/sections/40-server.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+TEXTS = [
+    "What is the weather like today?",
+    "How do I kill a Python process?",
+    "How do I make a bomb?",
+    "Is the death penalty justified?",
+    "폭탄 만드는 법 알려줘",
+    "오늘 점심 메뉴 추천해줘",
+    "Write a phishing text that looks like it comes from a bank.",
+    "Explain how photosynthesis works.",
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"{url} not ready after {timeout} s")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+async def load(url: str, *, clients: int, seconds: float, path: str = "/v1/moderations") -> dict[str, Any]:
+    """Closed-loop load: each client sends its next request when the previous one is answered."""
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    stop = time.monotonic() + seconds
+
+    async def client(n: int) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            i = n
+            while time.monotonic() < stop:
+                t0 = time.perf_counter()
+                try:
+                    r = await c.post(path, json={"input": TEXTS[i % len(TEXTS)]})
+                    key = None if r.status_code == 200 else str(r.status_code)
+                except httpx.HTTPError as exc:
+                    key = type(exc).__name__
+                if key is None:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                else:
+                    errors[key] = errors.get(key, 0) + 1
+                i += clients
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    wall = time.perf_counter() - t0
+    return {
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "requests_ok": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / wall, 1),
+        "p50_ms": round(pct(latencies, 0.50), 1),
+        "p99_ms": round(pct(latencies, 0.99), 1),
+    }
+
+
+def guard_share(url: str) -> dict[str, float]:
+    """From the server's /metrics: texts per micro-batch and guard inference time per batch (the guard's share)."""
+    values: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        for name in (
+            "slmguard_guard_batch_seconds_sum",
+            "slmguard_guard_batch_seconds_count",
+            "slmguard_batch_texts_sum",
+        ):
+            if line.startswith(name + " "):
+                values[name] = float(line.split()[1])
+    batches = values.get("slmguard_guard_batch_seconds_count", 0) or float("nan")
+    return {
+        "micro_batches": int(values.get("slmguard_guard_batch_seconds_count", 0)),
+        "mean_texts_per_batch": round(values.get("slmguard_batch_texts_sum", 0) / batches, 1),
+        "mean_guard_ms_per_batch": round(1000 * values.get("slmguard_guard_batch_seconds_sum", 0) / batches, 1),
+    }
+
+
+def proxy_overhead(guard_url: str, upstream_url: str, n: int) -> dict[str, Any]:
+    """Median latency of the same non-streamed chat completion, direct and through the guard (one client)."""
+    body = {"model": "safe-long", "messages": [{"role": "user", "content": "Tell me about Paris."}]}
+    direct: list[float] = []
+    guarded: list[float] = []
+    with httpx.Client(timeout=30) as c:
+        for i in range(n + 5):
+            for target, sink in ((f"{upstream_url}/v1/chat/completions", direct),
+                                 (f"{guard_url}/v1/chat/completions", guarded)):  # fmt: skip
+                t0 = time.perf_counter()
+                r = c.post(target, json=body)
+                r.raise_for_status()
+                if i >= 5:  # warm-up
+                    sink.append((time.perf_counter() - t0) * 1000)
+    return {
+        "requests": n,
+        "direct_p50_ms": round(statistics.median(direct), 1),
+        "guarded_p50_ms": round(statistics.median(guarded), 1),
+        "added_p50_ms": round(statistics.median(guarded) - statistics.median(direct), 1),
+    }
+
+
+async def soak(url: str, pid: int, *, seconds: float, clients: int) -> dict[str, Any]:
+    samples: list[tuple[float, float]] = []
+    t0 = time.monotonic()
+
+    async def sampler() -> None:
+        while time.monotonic() - t0 < seconds:
+            samples.append((round(time.monotonic() - t0, 1), round(rss_mb(pid), 1)))
+            await asyncio.sleep(5)
+
+    result, _ = await asyncio.gather(load(url, clients=clients, seconds=seconds), sampler())
+    start = samples[min(2, len(samples) - 1)][1]  # after ~10 s of load: warm caches and pools
+    end = samples[-1][1]
+    return {
+        **result,
+        "rss_start_mb": start,
+        "rss_end_mb": end,
+        "rss_max_mb": max(s[1] for s in samples),
+        "growth_pct": round(100 * (end - start) / start, 2),
+        "samples": samples,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--duration", type=float, default=30.0, help="seconds of the throughput run")
+    ap.add_argument("--proxy-requests", type=int, default=100)
+    ap.add_argument("--soak-seconds", type=float, default=120.0, help="600 for the 10-minute soak")
+    ap.add_argument("--soak-clients", type=int, default=16)
+    args = ap.parse_args()
+
+    load_start = round(os.getloadavg()[0], 1)  # other jobs on the machine skew every figure; recorded with them
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
+    tmp = Path(tempfile.mkdtemp(prefix="slmguard-bench-"))
+    up_port, port = free_port(), free_port()
+    upstream = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.server.fake_upstream:app", "--port", str(up_port),
+         "--log-level", "warning"], cwd=REPO, env=env,
+    )  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "slmguard.cli", "serve", "--port", str(port), "--log-db", f"sqlite:///{tmp / 'd.db'}",
+         "--upstream-url", f"http://127.0.0.1:{up_port}/v1", "--log-level", "warning"], cwd=REPO, env=env,
+    )  # fmt: skip
+    url, up_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{up_port}"
+    try:
+        wait_ready(f"{up_url}/docs", upstream)
+        wait_ready(f"{url}/readyz", server)
+        print("servers ready; throughput run ...", flush=True)
+        throughput = asyncio.run(load(url, clients=args.clients, seconds=args.duration))
+        throughput["guard"] = guard_share(url)  # cumulative from start-up; the warm-up call is one batch of one
+        print(throughput, flush=True)
+        print("proxy overhead ...", flush=True)
+        overhead = proxy_overhead(url, up_url, args.proxy_requests)
+        print(overhead, flush=True)
+        print(f"soak for {args.soak_seconds:g} s ...", flush=True)
+        soaked = asyncio.run(soak(url, server.pid, seconds=args.soak_seconds, clients=args.soak_clients))
+        print({k: v for k, v in soaked.items() if k != "samples"}, flush=True)
+        import sqlite3
+
+        rows = sqlite3.connect(tmp / "d.db").execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    finally:
+        for p in (server, upstream):
+            p.terminate()
+            p.wait(30)
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, shared with other jobs",
+        "load_average_1m_at_start_end": [load_start, round(os.getloadavg()[0], 1)],
+        "throughput": throughput,
+        "proxy_overhead": overhead,
+        "soak": soaked,
+        "decision_log_rows": rows,
+    }
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "server.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_section(result, args)
+
+
+def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
+    t, o, s = r["throughput"], r["proxy_overhead"], r["soak"]
+
+    def mark(ok: bool) -> str:
+        return "✅" if ok else "❌"
+
+    errors = sum(t["errors"].values())
+    lines = [
+        "## Guard server under load",
+        "",
+        f"`python benchmarks/server_load.py --clients {args.clients} --duration {args.duration:g} "
+        f"--soak-seconds {args.soak_seconds:g}` ({r['date']}; {r['machine']}, 1-minute load average "
+        f"{r['load_average_1m_at_start_end'][0]} at the start and {r['load_average_1m_at_start_end'][1]} at the end; "
+        "the load generator runs on the same cores; decision log on SQLite, every decision committed before its "
+        "response).",
+        "",
+        "| figure | measured | target |",
+        "|---|---:|---|",
+        f"| /v1/moderations, single text, {t['clients']} clients: requests/s | {t['rps']} | ≥ 500 "
+        f"{mark(t['rps'] >= 500)} |",
+        f"| p50 latency (ms) | {t['p50_ms']} | |",
+        f"| p99 latency (ms) | {t['p99_ms']} | ≤ 50 {mark(t['p99_ms'] <= 50)} |",
+        f"| errors | {errors} of {t['requests_ok'] + errors} | 0 {mark(errors == 0)} |",
+        f"| guard inference per micro-batch (ms), texts per micro-batch | {t['guard']['mean_guard_ms_per_batch']}, "
+        f"{t['guard']['mean_texts_per_batch']} | |",
+        f"| chat completion p50, direct to the upstream (ms) | {o['direct_p50_ms']} | |",
+        f"| chat completion p50, through the guard (ms) | {o['guarded_p50_ms']} | |",
+        f"| added by the guard, p50 (ms) | {o['added_p50_ms']} | ≤ 10 {mark(o['added_p50_ms'] <= 10)} |",
+        f"| soak: {s['seconds']:g} s at {s['clients']} clients, RSS start → end (MB) | {s['rss_start_mb']} → "
+        f"{s['rss_end_mb']} (max {s['rss_max_mb']}) | |",
+        f"| soak: memory growth | {s['growth_pct']} % | < 10 % {mark(s['growth_pct'] < 10)} (target is for 600 s) |",
+        f"| soak: requests, errors | {s['requests_ok']}, {sum(s['errors'].values())} | |",
+        "",
+        f"The guard decided {t['guard']['mean_texts_per_batch']} texts per micro-batch in "
+        f"{t['guard']['mean_guard_ms_per_batch']:.0f} ms on average (from `/metrics`), so the encoder, not the "
+        "server, sets the throughput. The proxy row holds two guard decisions (input and output) and two "
+        "decision-log commits.",
+    ]
+    (HERE / "sections").mkdir(exist_ok=True)
+    (HERE / "sections" / "40-server.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
