@@ -9,7 +9,7 @@ import typer
 
 from slmguard.cli._output import fail
 from slmguard.data.readers import iter_rows
-from slmguard.errors import SlmguardError
+from slmguard.errors import ModelLoadError, SlmguardError
 
 
 def train(
@@ -69,7 +69,10 @@ def train(
         if compare and compare_to is not None and compare_to.is_dir():
             from slmguard import Guard
 
-            before = Guard.load(compare_to)  # before saving: --output may be the same directory
+            try:
+                before = Guard.load(compare_to)  # before saving: --output may be the same directory
+            except ModelLoadError as exc:  # e.g. trained on another encoder version: save anyway
+                typer.echo(f"no before/after comparison: {exc}", err=True)
         result.guard.save(output, model_card=render_model_card(result.guard))
         if before is not None:
             from slmguard.eval.before_after import compare as compare_guards
