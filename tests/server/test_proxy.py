@@ -61,10 +61,7 @@ def test_blocked_conversation_gets_the_reply_and_upstream_is_not_called(proxy, t
     r = proxy.post("/v1/chat/completions", json={"model": "echo", "messages": messages})
     assert r.status_code == 200
     choice = r.json()["choices"][0]
-    assert (
-        choice["finish_reason"] == "content_filter"
-        and choice["message"]["content"] == "I can't help with that request."
-    )
+    assert choice["finish_reason"] == "content_filter" and _is_safeguard_reply(choice["message"]["content"])
     assert r.headers["x-slmguard-input-action"] == "block"
     assert fake_upstream.app.state.calls == []
     conn = sqlite3.connect(tmp_path / "decisions.db")
@@ -93,9 +90,9 @@ def test_stream_turning_unsafe_never_releases_the_unsafe_chunk(proxy) -> None:
     text = streamed_text(events)
     assert "pipe bomb" not in text and "black powder" not in text
     assert events[-1] == "[DONE]" and events[-2]["choices"][0]["finish_reason"] == "content_filter"
-    released = text.split("\n\nI can't help")[0]
-    assert SAFE_LONG.startswith(released) and len(released) >= 150  # the checked safe part did go out
-    assert text.endswith("I can't help with that request.")
+    released = text[: next(i for i in range(len(text)) if not SAFE_LONG.startswith(text[: i + 1]))]
+    assert len(released) >= 150  # the checked safe part did go out
+    assert _is_safeguard_reply(text[len(released) :])
 
 
 def test_stream_through_the_openai_client(proxy) -> None:
@@ -103,12 +100,12 @@ def test_stream_through_the_openai_client(proxy) -> None:
     stream = oa.chat.completions.create(model="unsafe", messages=[{"role": "user", "content": "Hi"}], stream=True)
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "I can't help with that request." and chunks[-1].choices[0].finish_reason == "content_filter"
+    assert _is_safeguard_reply(text) and chunks[-1].choices[0].finish_reason == "content_filter"
 
 
 def test_blocked_input_with_stream_gets_a_stream(proxy) -> None:
     events = sse_events(chat(proxy, "echo", UNSAFE_ASK, stream=True).text)
-    assert streamed_text(events) == "I can't help with that request." and events[-1] == "[DONE]"
+    assert _is_safeguard_reply(streamed_text(events)) and events[-1] == "[DONE]"
     assert fake_upstream.app.state.calls == []
 
 
@@ -158,3 +155,10 @@ def test_conversation_texts_has_each_turn_and_the_whole() -> None:
         ChatMessage(role="assistant", content=None),
     ]
     assert conversation_texts(msgs, max_texts=10) == ["Be nice.", "a", "Be nice.\na"]
+
+
+def _is_safeguard_reply(text: str) -> bool:
+    """A reply from the replies layer's bank: a polite decline, not upstream text and not empty."""
+    text = text.strip()
+    declines = ("can't help", "cannot help", "won't be able", "not something I can", "I'm not able")
+    return bool(text) and any(d in text for d in declines) and UNSAFE not in text and "pipe bomb" not in text
