@@ -9,6 +9,7 @@ import pytest
 from slmguard.eval.compare import GuardScorer, Prediction, Unavailable
 from slmguard.eval.datasets import EvalRow, EvalSet
 from slmguard.eval.runner import evaluate_set, run
+from slmguard.replies.judge import ResponseVerdict
 from slmguard.verdict import Action, Label, Verdict
 
 ROWS = [
@@ -110,8 +111,9 @@ class FakeGuard:
     def check_batch(self, texts: list[str]) -> list[Verdict]:
         return [_verdict(0.9 if "bomb" in t else 0.1) for t in texts]
 
-    def check_response(self, prompt: str, response: str) -> Verdict:
-        return _verdict(0.8 if response.startswith("Sure") else 0.2)
+    def check_response(self, prompt: str, response: str) -> ResponseVerdict:
+        harmful = 0.8 if response.startswith("Sure") else 0.2
+        return ResponseVerdict("harmful" if harmful >= 0.5 else "refusal", harmful, 1 - harmful, 0.0, "fake")
 
 
 RESPONSES = EvalSet(

@@ -6,11 +6,17 @@ from collections.abc import Sequence
 
 from slmguard.eval.compare.base import Prediction, Unavailable
 from slmguard.guard import Guard
+from slmguard.replies.judge import ResponseVerdict
 from slmguard.verdict import Verdict
 
 
 def _prediction(v: Verdict) -> Prediction:
     return Prediction(str(v.label), v.unsafe_score, v.sensitive_score, tuple(v.flagged))
+
+
+def _response_prediction(v: ResponseVerdict) -> Prediction:
+    """A harmful response is the positive ('unsafe') class; refusal and compliance are both safe."""
+    return Prediction("unsafe" if v.label == "harmful" else "safe", v.harmful_score, 0.0, ())
 
 
 class GuardScorer:
@@ -29,4 +35,4 @@ class GuardScorer:
         check_response = getattr(self.guard, "check_response", None)
         if check_response is None:
             raise Unavailable(f"{self.name} has no response judge (Guard.check_response)")
-        return [_prediction(check_response(p, r)) for p, r in zip(prompts, responses, strict=True)]
+        return [_response_prediction(check_response(p, r)) for p, r in zip(prompts, responses, strict=True)]
