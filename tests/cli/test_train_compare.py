@@ -12,15 +12,19 @@ from slmguard.cli import app
 from tests.test_train import _extra
 
 
-def test_train_with_extra_labels_prints_before_and_after(
-    tiny_taxonomy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_shared_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train on the --extra rows alone: an empty manifest, no project data, a fresh cache."""
     datasets = tmp_path / "datasets"
     datasets.mkdir()
     (datasets / "MANIFEST.json").write_text(json.dumps({"version": 1, "datasets": {}}))
     monkeypatch.setenv("SLMGUARD_DATASETS", str(datasets))
     monkeypatch.setenv("SLMGUARD_PROJECT_DATA", str(tmp_path / "no-project-data"))
     monkeypatch.setenv("SLMGUARD_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.usefixtures("no_shared_data")
+def test_train_with_extra_labels_prints_before_and_after(tiny_taxonomy: Path, tmp_path: Path) -> None:
     extra = tmp_path / "labels.jsonl"
     extra.write_text(
         "".join(
@@ -51,19 +55,12 @@ def test_train_with_extra_labels_prints_before_and_after(
     assert float(weapons[1]) == 0.0 and float(weapons[2]) >= 0.9  # learnt the new category
 
 
-def test_a_model_that_cannot_be_compared_does_not_lose_the_new_one(
-    tiny_taxonomy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("no_shared_data")
+def test_a_model_that_cannot_be_compared_does_not_lose_the_new_one(tiny_taxonomy: Path, tmp_path: Path) -> None:
     import shutil
 
     from slmguard.guard import default_model_path
 
-    datasets = tmp_path / "datasets"
-    datasets.mkdir()
-    (datasets / "MANIFEST.json").write_text(json.dumps({"version": 1, "datasets": {}}))
-    monkeypatch.setenv("SLMGUARD_DATASETS", str(datasets))
-    monkeypatch.setenv("SLMGUARD_PROJECT_DATA", str(tmp_path / "no-project-data"))
-    monkeypatch.setenv("SLMGUARD_CACHE", str(tmp_path / "cache"))
     old = Path(shutil.copytree(default_model_path(), tmp_path / "old"))
     manifest = json.loads((old / "model.json").read_text())
     manifest["info"]["encoder_version"] = "an-encoder-of-the-past"
