@@ -111,9 +111,9 @@ class FakeGuard:
     def check_batch(self, texts: list[str]) -> list[Verdict]:
         return [_verdict(0.9 if "bomb" in t else 0.1) for t in texts]
 
-    def check_response(self, prompt: str, response: str) -> ResponseVerdict:
-        harmful = 0.8 if response.startswith("Sure") else 0.2
-        return ResponseVerdict("harmful" if harmful >= 0.5 else "refusal", harmful, 1 - harmful, 0.0, "fake")
+    def check_responses(self, prompts: list[str], responses: list[str]) -> list[ResponseVerdict]:
+        harmful = [0.8 if r.startswith("Sure") else 0.2 for r in responses]
+        return [ResponseVerdict("harmful" if h >= 0.5 else "refusal", h, 1 - h, 0.0, "fake") for h in harmful]
 
 
 RESPONSES = EvalSet(
@@ -131,7 +131,7 @@ def test_response_sets_use_check_response() -> None:
 
 def test_response_sets_without_a_judge_are_unavailable() -> None:
     class PromptOnly(FakeGuard):
-        check_response = None  # type: ignore[assignment]
+        check_responses = None  # type: ignore[assignment]
 
     res = evaluate_set(RESPONSES, GuardScorer(PromptOnly()))  # type: ignore[arg-type]
-    assert res == {"available": False, "reason": "fake-guard has no response judge (Guard.check_response)"}
+    assert res == {"available": False, "reason": "fake-guard has no response judge (Guard.check_responses)"}

@@ -2,7 +2,7 @@
 
 Every set becomes an `EvalSet` of `EvalRow`s in taxonomy terms (tier label, taxonomy codes,
 language), so one runner scores all of them the same way. Response sets (prompt + model
-response) carry the response and are judged with `check_response`.
+response) carry the response and are judged with `check_responses`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Our Guard as a Scorer: prompts through `check_batch`, responses through `check_response` when it has one."""
+"""Our Guard as a Scorer: prompts through `check_batch`, responses through `check_responses` when it has one."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _response_prediction(v: ResponseVerdict) -> Prediction:
 
 
 class GuardScorer:
-    """Wraps a Guard (or any object with the same `check_batch` / `check_response`)."""
+    """Wraps a Guard (or any object with the same `check_batch` / `check_responses`)."""
 
     kind = "ours"
 
@@ -32,7 +32,7 @@ class GuardScorer:
         return [_prediction(v) for v in self.guard.check_batch(list(texts))]
 
     def score_responses(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Prediction]:
-        check_response = getattr(self.guard, "check_response", None)
-        if check_response is None:
-            raise Unavailable(f"{self.name} has no response judge (Guard.check_response)")
-        return [_response_prediction(check_response(p, r)) for p, r in zip(prompts, responses, strict=True)]
+        check_responses = getattr(self.guard, "check_responses", None)
+        if check_responses is None:
+            raise Unavailable(f"{self.name} has no response judge (Guard.check_responses)")
+        return [_response_prediction(v) for v in check_responses(list(prompts), list(responses))]
