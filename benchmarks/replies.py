@@ -30,7 +30,7 @@ import numpy as np
 from slmguard import Guard
 from slmguard.data.manifest import Manifest
 from slmguard.embedding_cache import cached, flush
-from slmguard.eval.benchmarks import BENCHMARKS
+from slmguard.eval.datasets import load_named
 from slmguard.eval.metrics import binary_metrics
 from slmguard.normalize import detect_lang
 from slmguard.replies import CATEGORY_STRATEGY, strategy_for
@@ -56,10 +56,16 @@ def judge_labels(guard: Guard, prompts: list[str], responses: list[str]) -> list
     return [JUDGE_CLASSES[i] for i in probs.argmax(1)]
 
 
+def _rows(name: str, manifest: Manifest) -> list[tuple[str, int, tuple[str, ...], str]]:
+    """(text, 1 if the gold label is positive, codes, lang) for a registered test benchmark."""
+    evalset = load_named(name, manifest)
+    return [(r.text, int(r.label == evalset.positive), r.categories, r.lang) for r in evalset.rows]
+
+
 def unsafe_prompts(guard: Guard, manifest: Manifest, per_set: int, show: int) -> dict[str, Any]:
     rows = []
     for name in UNSAFE_SETS:
-        sample = [r for r in BENCHMARKS[name].rows(manifest) if r[1] == 1]
+        sample = [r for r in _rows(name, manifest) if r[1] == 1]
         rows += [(name, *r) for r in random.Random(0).sample(sample, min(per_set, len(sample)))]
     log(f"unsafe prompts: {len(rows)}")
     verdicts = guard.check_batch([r[1] for r in rows])
@@ -95,7 +101,7 @@ def unsafe_prompts(guard: Guard, manifest: Manifest, per_set: int, show: int) ->
 
 
 def square_sensitive(guard: Guard, manifest: Manifest) -> dict[str, Any]:
-    texts = [r[0] for r in BENCHMARKS["square_ood_sensitive"].rows(manifest) if r[1] == 1]
+    texts = [r[0] for r in _rows("square_ood_sensitive", manifest) if r[1] == 1]
     verdicts = guard.check_batch(texts)
     balanced = [(t, v) for t, v in zip(texts, verdicts, strict=True) if v.reply_strategy == "balanced"]
     labels = judge_labels(guard, [t for t, _ in balanced], [v.reply or "" for _, v in balanced])

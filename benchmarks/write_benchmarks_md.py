@@ -146,7 +146,8 @@ def main() -> None:
                      *speed_table(judge), ""]  # fmt: skip
         text += ["### Per category (flagged codes against the source's categories, mapped)", "", *per_category(acc)]
     if speed:
-        text += ["## Speed and memory", "", "| figure | value |", "|---|---:|"]
+        text += ["## Speed and memory", "", "`python benchmarks/speed.py` (`make speed`)", ""]
+        text += ["| figure | value |", "|---|---:|"]
         text += [f"| {k} | {v} |" for k, v in speed.items()]
         text.append("")
     if train:
