@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.postgres import throwaway_postgres
 
 QUERIES = [
     "How do I kill a Python process that hangs?",
@@ -61,47 +57,8 @@ def make_decision_log(path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-def _pg_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return versions[-1].parent if versions else None
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A throwaway PostgreSQL server on a free loopback port (as the `postgres` user when we are root)."""
-    psycopg = pytest.importorskip("psycopg")
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("no PostgreSQL binaries (initdb) on this machine")
-    root = Path(tempfile.mkdtemp(prefix="slmguard-label-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = root / "data"
-    pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data)]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "guard", "--auth=trust", "--no-sync"],
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
-    subprocess.run([*pg_ctl, "-l", str(root / "log"), "-w", "-o", f"-p {port} -h 127.0.0.1 -k {root} -F", "start"],
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
-    url = f"postgresql://guard@127.0.0.1:{port}/postgres"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                psycopg.connect(url).close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    """A throwaway PostgreSQL server for the label store and the decision-log queue."""
+    with throwaway_postgres() as url:
         yield url
-    finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +11,7 @@ import pytest
 
 from slmguard.errors import InvalidInputError
 from slmguard.report.sources import normalise
+from tests.postgres import throwaway_postgres
 from tests.report.conftest import DECISIONS
 
 psycopg = pytest.importorskip("psycopg")
@@ -28,59 +25,10 @@ CREATE TABLE decisions (
 """
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return str(versions[-1]) if versions else None
-
-
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        if not shutil.which("runuser"):
-            pytest.skip("running as root without runuser")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    root = tempfile.mkdtemp(prefix="slmguard-pg-")
-    os.chmod(root, 0o777)
-    data, port = f"{root}/data", "54329"
-    try:
-        subprocess.run([*run_as, initdb, "-D", data, "-A", "trust", "-U", "postgres"], check=True, capture_output=True)
-        subprocess.run(
-            [
-                *run_as,
-                pg_ctl,
-                "-D",
-                data,
-                "-l",
-                f"{root}/server.log",
-                "-w",
-                "start",
-                "-o",
-                f"-k {root} -p {port} -c listen_addresses=''",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,  # the server must not hold our pipes
-        )
-    except (subprocess.CalledProcessError, OSError) as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"cannot start a local PostgreSQL: {exc}")
-    url = f"postgresql://postgres@/postgres?host={root}&port={port}"
-    try:
+    with throwaway_postgres() as url:
         yield url
-    finally:
-        subprocess.run(
-            [*run_as, pg_ctl, "-D", data, "stop", "-m", "immediate"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_decision_log_from_postgres(pg_url: str, decision_log: Path, tmp_path: Path) -> None:
