@@ -145,16 +145,17 @@ class Guard:
             InvalidInputError: an empty prompt or response.
             NotFittedError: the model has no response-judge head (retrain it).
         """
-        return self.check_responses([prompt], [response])[0]
+        check_text(prompt, name="prompt")
+        check_text(response, name="response")
+        return judge_responses(self, [prompt], [response])[0]
 
     def check_responses(self, prompts: Sequence[str], responses: Sequence[str]) -> list[ResponseVerdict]:
-        """Judge many (prompt, response) pairs in one encoder pass (faster per pair than `check_response`)."""
-        if len(prompts) != len(responses):
-            raise InvalidInputError(f"{len(prompts)} prompts but {len(responses)} responses.")
-        for prompt, response in zip(prompts, responses, strict=True):
-            check_text(prompt, name="prompt")
-            check_text(response, name="response")
-        return judge_responses(self, list(prompts), list(responses))
+        """Judge many (prompt, response) pairs in one encoder pass (faster per pair than `check_response`).
+
+        Raises:
+            InvalidInputError: an empty text, or lists of different lengths.
+        """
+        return judge_responses(self, prompts, responses)
 
     def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         X = self.encoder.encode(normalized)

@@ -54,5 +54,5 @@ def test_batch_judging_equals_one_by_one(guard: Guard) -> None:
     batch = guard.check_responses(prompts, responses)
     for p, r, b in zip(prompts, responses, batch, strict=True):
         assert b.label == guard.check_response(p, r).label
-    with pytest.raises(InvalidInputError, match="2 prompts but 1 responses"):
+    with pytest.raises(InvalidInputError, match="'prompts' has 2 items but 'responses' has 1"):
         guard.check_responses(prompts, responses[:1])
