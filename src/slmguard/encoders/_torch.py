@@ -7,13 +7,16 @@ from typing import Any
 
 
 def quantize_linear(model: Any) -> Any:
-    """Dynamic int8 quantisation of every nn.Linear, per output channel: about twice as fast on CPU."""
+    """Dynamic int8 quantisation of every nn.Linear, per output channel: about twice as fast on CPU.
+
+    In place: a quantised copy would hold the fp32 weights and the int8 ones at once at load time.
+    """
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     with warnings.catch_warnings():  # torch announces a move of this API to torchao; it works in the pinned 2.13
         warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig})
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
 
 
 INT8_TAG = "int8-pertext"
