@@ -72,3 +72,73 @@ def test_extra_rows_with_unknown_codes_are_refused(tiny_taxonomy: Path, empty_ma
     bad = [Example("x", "dangerous", (), "en", "user", "1")]
     with pytest.raises(InvalidInputError, match="label 'dangerous'"):
         train(TrainConfig(encoder="minilm", taxonomy=tiny_taxonomy, extra=bad), manifest=empty_manifest)
+
+
+BANKING = [
+    "is Kookmin bank better than Nimbus for a savings account",
+    "which bank gives a higher mortgage rate than you",
+    "should I move my salary account to Toss bank",
+    "compare your credit card with Shinhan's card",
+    "does Woori bank charge lower fees than this bank",
+    "why would I pick you over Kakao bank",
+]
+
+
+def test_extend_learns_a_new_category_and_keeps_every_other_output(
+    tiny_taxonomy: Path, empty_manifest: Manifest, tmp_path: Path
+) -> None:
+    base = train(
+        TrainConfig(encoder="minilm", taxonomy=tiny_taxonomy, extra=_extra(), heads={"epochs": 60}, name="tiny"),
+        manifest=empty_manifest,
+        project_dir=tmp_path / "none",
+        log=lambda _m: None,
+    ).guard
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        tiny_taxonomy.read_text()
+        + "  - code: banking\n    name: Competitor banks\n    tier: sensitive\n    action: caution\n"
+        "    threshold: 0.5\n    description: Questions about other banks.\n",
+        encoding="utf-8",
+    )
+    rows = [Example(f"{t} {'?' * i}", "sensitive", ("banking",), "en", "user", f"b{i}{j}")
+            for i in range(4) for j, t in enumerate(BANKING)]  # fmt: skip
+    rows += [
+        Example(f"{t} {'!' * i}", "safe", (), "en", "user", f"s{i}{j}") for i in range(4) for j, t in enumerate(SAFE)
+    ]
+    extended = train(
+        TrainConfig(encoder="minilm", taxonomy=policy, extra=rows, heads={"epochs": 300}, extend=base.parts),
+        manifest=empty_manifest,
+        project_dir=tmp_path / "none",
+        log=lambda _m: None,
+    ).guard
+    extended.save(tmp_path / "extended")
+    extended = Guard.load(tmp_path / "extended")
+    assert extended.parts.info["standalone_categories"] == ["banking"]
+    assert extended.parts.info["extended_from"] == "tiny-0.1.0"
+    probes = ["how can I build a pipe bomb at home", "which political party should I vote for", "pasta recipe please"]
+    for before, after in zip(base.check_batch(probes), extended.check_batch(probes), strict=True):
+        assert after.unsafe_score == before.unsafe_score and after.label == before.label
+        assert {c: after.categories[c] for c in before.categories} == before.categories
+    v = extended.check("is Kakao bank better than Nimbus for savings")
+    assert v.label == Label.SENSITIVE and "banking" in v.flagged
+
+
+def test_extend_refuses_a_model_of_another_encoder(tiny_taxonomy: Path, empty_manifest: Manifest) -> None:
+    from slmguard.artifacts import load_model
+    from slmguard.guard import default_model_path
+
+    shipped = load_model(default_model_path())  # e5-small+minilm
+    with pytest.raises(InvalidInputError, match="Cannot extend slmguard-default.*reads e5-small\\+minilm"):
+        train(
+            TrainConfig(encoder="minilm", taxonomy=tiny_taxonomy, extra=_extra(), extend=shipped),
+            manifest=empty_manifest,
+        )
+
+
+def test_extend_without_a_new_category_says_what_to_do(empty_manifest: Manifest) -> None:
+    from slmguard.artifacts import load_model
+    from slmguard.guard import default_model_path
+
+    shipped = load_model(default_model_path())
+    with pytest.raises(InvalidInputError, match="Nothing to extend: .* all known to slmguard-default"):
+        train(TrainConfig(extend=shipped), manifest=empty_manifest)

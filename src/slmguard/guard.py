@@ -176,10 +176,11 @@ class Guard:
         langs = [detect_lang(normalized[first_chunk[i]]) for i in range(len(texts))]
         codes = self.parts.category_codes
         classes = self.parts.heads.strategies or list(STRATEGY_CLASSES)
+        standalone = self.parts.info.get("standalone_categories", ())
         verdicts = []
         for i, text_id in enumerate(ids):
             categories = {code: round(float(p), 6) for code, p in zip(codes, cats[i], strict=True)}
-            decision = decide(tier[i], categories, self.taxonomy)
+            decision = decide(tier[i], categories, self.taxonomy, standalone=standalone)
             reply: dict[str, str | None] = {}
             if decision.action != Action.ALLOW:
                 probs = dict(zip(classes, map(float, strategy[i]), strict=True)) if strategy is not None else None

@@ -19,17 +19,19 @@ from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
 from slmguard.data.responses import ResponsePair, build_response_pairs
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
-from slmguard.encoders import ConcatEncoder, encode_readable, get_encoder, readable
+from slmguard.encoders import ConcatEncoder, Encoder, encode_readable, get_encoder, readable
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
-from slmguard.heads.multitask import IGNORE
+from slmguard.heads.multitask import IGNORE, warm_start_params
 from slmguard.normalize import detect_lang, normalize
 from slmguard.replies import STRATEGY_CLASSES, strategy_for
 from slmguard.replies.judge import JUDGE_CLASSES, pair_text
 from slmguard.taxonomy import Taxonomy, load_taxonomy
 
+EXTEND_HEADS = {"epochs": 8, "lr": 1e-2}
+"""Optimisation of `TrainConfig.extend`: only the new categories' columns learn, from zero."""
 PROJECT_WEIGHT = 3.0
 """Sample weight of the project's own rows: few, but they carry the contrasts the public sets lack."""
 PROJECT_SOURCES = (
@@ -59,6 +61,11 @@ class TrainConfig:
     max_fpr: float = 0.05
     response_judge: bool = True
     """Train the response-judge head too (needs GPTFuzz responses in the shared datasets)."""
+    extend: ModelParts | None = None
+    """A model to extend with the categories of `taxonomy` it lacks (a new policy category): only
+    those are learnt, on its frozen trunk; its tier head, known categories, calibration and
+    unsafe threshold are kept, so none of its other outputs changes. The new categories then put a
+    text in their tier on their own (`standalone_categories`), since the tier head never saw them."""
 
 
 @dataclass
@@ -148,12 +155,14 @@ def train(
         )
     log(f"corpus: {len(corpus.train)} train, {len(corpus.dev)} dev, {corpus.dropped_as_test} test rows kept out")
     encoder = get_encoder(config.encoder)
+    if config.extend is not None:
+        _check_extendable(config.extend, encoder, codes)
     cache = cached(encoder)
     X_train = embed(corpus.train, cache, progress=_stage(progress, "encode train"))
     X_dev = embed(corpus.dev, cache, progress=_stage(progress, "encode dev"))
     pairs_train: list[ResponsePair] = []
     pairs_dev: list[ResponsePair] = []
-    if config.response_judge:
+    if config.response_judge and config.extend is None:  # an extension keeps the judge head as it is
         pairs_train, pairs_dev = build_response_pairs(
             manifest, corpus.train, banned=held_out_keys(manifest), seed=config.seed
         )
@@ -166,14 +175,22 @@ def train(
     n_pairs = len(pairs_train)
     weights = np.array([PROJECT_WEIGHT if e.source in PROJECT_SOURCES else 1.0 for e in corpus.train], np.float32)
     blocks = encoder.blocks() if isinstance(encoder, ConcatEncoder) else []
-    heads = MultiTaskHeads(
-        seed=config.seed,
-        drop_blocks=blocks,
-        block_dropout=0.3 if blocks else 0.0,
-        strategies=STRATEGY_CLASSES,
-        judge_classes=JUDGE_CLASSES if pairs_train else (),
-        **config.heads,  # type: ignore[arg-type]
-    )
+    head_config: dict[str, object] = {
+        "seed": config.seed,
+        "drop_blocks": blocks,
+        "block_dropout": 0.3 if blocks else 0.0,
+        "strategies": STRATEGY_CLASSES,
+        "judge_classes": JUDGE_CLASSES if pairs_train else (),
+    }
+    init = None
+    if config.extend is not None:
+        base = config.extend
+        init = warm_start_params(base.heads, base.category_codes, codes)
+        new = [c for c, is_new in zip(codes, init["new_categories"], strict=True) if is_new]
+        h = base.heads
+        head_config.update(hidden=h.hidden, strategies=h.strategies, judge_classes=h.judge_classes, **EXTEND_HEADS)
+        log(f"extending {base.name}-{base.version} with {', '.join(new)}; its other outputs stay as they are")
+    heads = MultiTaskHeads(**{**head_config, **config.heads})  # type: ignore[arg-type]
     epochs = heads.epochs
     heads.fit(
         np.vstack([X_train, X_pairs.reshape(n_pairs, X_train.shape[1])]),
@@ -182,6 +199,7 @@ def train(
         strategy=np.concatenate([strategy_targets(corpus.train), np.full(n_pairs, IGNORE)]),
         judge=np.concatenate([np.full(len(corpus.train), IGNORE), [p.target for p in pairs_train]]).astype(np.int64),
         sample_weight=np.concatenate([weights, np.ones(n_pairs, np.float32)]),
+        init=init,
         progress=lambda e, loss: progress("fit heads", e, epochs) if progress else None,
     )
     judge_cal = None
@@ -189,10 +207,17 @@ def train(
         y_judge_dev = np.array([p.target for p in pairs_dev])
         judge_cal = TemperatureScaler(kind="softmax").fit(heads.predict_head_logits(X_pairs_dev, "judge"), y_judge_dev)
     tier_logits, cat_logits = heads.predict_logits(X_dev)
-    tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
-    cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
+    tune = config.tune_threshold
+    if config.extend is not None:  # its calibration and tuned threshold: its other outputs must not move
+        tier_cal, cat_cal = config.extend.tier_calibration, config.extend.category_calibration
+        judge_cal = config.extend.judge_calibration
+        taxonomy = taxonomy.with_policy(unsafe_threshold=config.extend.taxonomy.unsafe_threshold)
+        tune = False
+    else:
+        tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
+        cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
     p_dev = tier_cal.transform(tier_logits)
-    if config.tune_threshold:
+    if tune:
         taxonomy = taxonomy.with_policy(
             unsafe_threshold=tune_threshold(y_dev == 2, p_dev[:, 2], max_fpr=config.max_fpr)
         )
@@ -203,7 +228,7 @@ def train(
     if known.any():
         pred = heads.predict_head_logits(X_dev[known], "strategy").argmax(1)
         dev_metrics["strategy_accuracy"] = float((pred == y_strategy_dev[known]).mean())
-    if judge_cal is not None:
+    if pairs_dev:
         pred = heads.predict_head_logits(X_pairs_dev, "judge").argmax(1)
         dev_metrics["judge_accuracy"] = float((pred == y_judge_dev).mean())
     log("dev: " + ", ".join(f"{k}={v:.3f}" for k, v in dev_metrics.items()))
@@ -226,13 +251,41 @@ def train(
             "rows_by_source": corpus.counts,
             "dev_metrics": dev_metrics,
             "unsafe_threshold": {"value": taxonomy.unsafe_threshold, "rule": f"best dev F1 at FPR <= {config.max_fpr}"}
-            if config.tune_threshold
+            if tune
             else None,
             "seed": config.seed,
+            **_extension_info(config.extend, codes, init),
         },
     )
     encoder.load()
     return TrainResult(Guard(parts, encoder), corpus, dev_metrics, time.perf_counter() - start)
+
+
+def _extension_info(
+    base: ModelParts | None, codes: Sequence[str], init: dict[str, np.ndarray] | None
+) -> dict[str, object]:
+    """What an extended model records: its base, and the categories that put a text in their tier alone."""
+    if base is None or init is None:
+        return {}
+    new = [c for c, is_new in zip(codes, init["new_categories"], strict=True) if is_new]
+    standalone = [c for c in base.info.get("standalone_categories", []) if c in codes]
+    return {"extended_from": f"{base.name}-{base.version}", "standalone_categories": standalone + new}
+
+
+def _check_extendable(start: ModelParts, encoder: Encoder, codes: Sequence[str]) -> None:
+    """A model is extended with new categories, on vectors of the encoder (and version) it was trained on."""
+    if set(codes) <= set(start.category_codes):
+        raise InvalidInputError(
+            f"Nothing to extend: the taxonomy's categories are all known to {start.name}-{start.version}. "
+            "Add a category to the taxonomy, or train from scratch to learn new labels of known categories."
+        )
+    trained_on = start.info.get("encoder_version")
+    if start.encoder != encoder.name or (trained_on and trained_on != encoder.version):
+        raise InvalidInputError(
+            f"Cannot extend {start.name}-{start.version}: it reads {start.encoder} "
+            f"({trained_on or 'unknown version'}), this training uses {encoder.name} ({encoder.version}). "
+            "Train from scratch instead."
+        )
 
 
 def _stage(progress: Callable[[str, int, int], None] | None, name: str) -> Callable[[int, int], None] | None:

@@ -100,3 +100,47 @@ def test_sigmoid_scaler_ignores_unknown_cells() -> None:
     y[:1000, 1] = np.nan
     scaler = TemperatureScaler(kind="sigmoid").fit(z * 3, y)
     assert 2.5 < scaler.temperature_ < 3.5
+
+
+def test_warm_start_learns_a_new_category_and_changes_nothing_else() -> None:
+    from slmguard.heads.multitask import NEW_CATEGORY_BIAS, warm_start_params
+
+    X, tiers, cats = _blobs(k=3)
+    old = MultiTaskHeads(hidden=32, epochs=30, seed=0, strategies=["x", "y"]).fit(
+        X[:500], tiers[:500], cats[:500, :2], strategy=tiers[:500] % 2
+    )
+    init = warm_start_params(old, ["a", "b"], ["b", "new", "a"])  # re-ordered, one new code
+    p = old.params_
+    assert np.array_equal(init["w_cat"][:, 0], p["w_cat"][:, 1])
+    assert np.array_equal(init["w_cat"][:, 2], p["w_cat"][:, 0])
+    assert not init["w_cat"][:, 1].any() and init["b_cat"][1] == NEW_CATEGORY_BIAS
+    assert init["new_categories"].tolist() == [False, True, False]
+
+    new = MultiTaskHeads(hidden=32, epochs=100, lr=0.05, seed=1, strategies=["x", "y"]).fit(
+        X[:500], tiers[:500], cats[:500][:, [1, 2, 0]] * 0 + cats[:500, [2]], init=init
+    )  # contrary labels for the known codes: they must not move them
+    old_tier, old_cat = old.predict_logits(X[500:])
+    new_tier, new_cat = new.predict_logits(X[500:])
+    assert np.allclose(new_tier, old_tier, atol=1e-5)
+    assert np.allclose(new_cat[:, [2, 0]], old_cat, atol=1e-5)
+    assert np.allclose(new.predict_head_logits(X[500:], "strategy"), old.predict_head_logits(X[500:], "strategy"))
+    learnt = ((new_cat[:, 1] > 0) == cats[500:, 2].astype(bool)).mean()
+    assert learnt > 0.85
+
+
+def test_warm_start_from_a_model_of_another_width_says_so() -> None:
+    from slmguard.heads.multitask import warm_start_params
+
+    X, tiers, cats = _blobs()
+    old = MultiTaskHeads(hidden=16, epochs=2).fit(X, tiers, cats)
+    with pytest.raises(ValueError, match=r"Warm start: 'w1' has shape \(16, 16\), the model needs \(32, 16\)"):
+        MultiTaskHeads(hidden=32, epochs=1).fit(X, tiers, cats, init=warm_start_params(old, "abc", "abd"))
+
+
+def test_warm_start_without_a_new_category_has_nothing_to_learn() -> None:
+    from slmguard.heads.multitask import warm_start_params
+
+    X, tiers, cats = _blobs()
+    old = MultiTaskHeads(hidden=16, epochs=2).fit(X, tiers, cats)
+    with pytest.raises(ValueError, match="all known to the starting model"):
+        MultiTaskHeads(hidden=16, epochs=1).fit(X, tiers, cats, init=warm_start_params(old, "abc", "cba"))

@@ -35,3 +35,14 @@ def test_unsafe_without_a_category_over_threshold_names_the_likeliest() -> None:
 def test_sensitive_is_never_blocked() -> None:
     d = decide(np.array([0.2, 0.7, 0.1]), _cats(sensitive=0.9, S9=0.9), TAX)
     assert d.label == Label.SENSITIVE and d.flagged == ("sensitive",) and d.action == Action.CAUTION
+
+
+def test_a_standalone_category_raises_the_label_to_its_tier_and_others_do_not() -> None:
+    safe_head = np.array([0.9, 0.05, 0.05])
+    d = decide(safe_head, _cats(sensitive=0.8), TAX, standalone={"sensitive"})
+    assert (d.label, d.flagged, d.action) == (Label.SENSITIVE, ("sensitive",), Action.CAUTION)
+    assert decide(safe_head, _cats(sensitive=0.3), TAX, standalone={"sensitive"}).label == Label.SAFE  # under threshold
+    assert decide(safe_head, _cats(sensitive=0.8), TAX).label == Label.SAFE  # not standalone: the tier head decides
+    unsafe_head = np.array([0.1, 0.0, 0.9])
+    d = decide(unsafe_head, _cats(S1=0.9, sensitive=0.9), TAX, standalone={"sensitive"})
+    assert d.label == Label.UNSAFE and d.flagged == ("S1",)  # a standalone category never lowers the label

@@ -71,3 +71,29 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     assert pending_count(log, done) == 2
     assert classify_missing(guard, log, done) == 2
     assert sorted(_verdicts(done)) == [1, 2, 3, 4, 5, 6]
+
+
+class _CountingGuard:
+    """The real guard, counting the texts it is asked to classify."""
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+        self.texts: list[str] = []
+
+    def check_batch(self, texts: list[str]) -> list:
+        self.texts += texts
+        return self.guard.check_batch(texts)
+
+
+@pytest.mark.parametrize(("memo_texts", "guard_calls"), [(100, 5), (1, 6)])
+def test_a_repeated_text_is_classified_once_while_remembered(
+    guard: Guard, log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memo_texts: int, guard_calls: int
+) -> None:
+    monkeypatch.setattr(classify, "BATCH", 2)  # the repeat (row 4) comes two batches after row 1
+    counting = _CountingGuard(guard)
+    done = tmp_path / "verdicts"
+    assert classify_missing(counting, log, done, memo_texts=memo_texts) == len(TEXTS)  # type: ignore[arg-type]
+    assert len(counting.texts) == guard_calls  # 5 distinct texts; a memo of one forgets row 1's verdict
+    got = _verdicts(done)
+    assert got[4]["label"] == got[1]["label"] and got[4]["unsafe_score"] == got[1]["unsafe_score"]
+    assert sorted(got) == list(range(1, len(TEXTS) + 1))

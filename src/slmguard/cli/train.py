@@ -23,12 +23,24 @@ def train(
         list[Path] | None, typer.Option(help="Extra labelled JSONL/CSV/Parquet files (text, label, categories).")
     ] = None,
     encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small+minilm",
-    epochs: Annotated[int, typer.Option(help="Training epochs for the heads.")] = 40,
+    epochs: Annotated[
+        int | None, typer.Option(help="Training epochs for the heads (default: 40; 8 with --extend).")
+    ] = None,
+    extend: Annotated[
+        Path | None,
+        typer.Option(
+            help="Add the --taxonomy categories this model lacks, learnt from the --extra labels, and keep "
+            "everything else it outputs exactly as it is (a new policy category in about a minute)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (the shipped model uses 0).")] = 0,
     compare_to: Annotated[
         Path | None,
-        typer.Option(help="Model to compare with: before/after metrics on dev and on the --extra rows."),
-    ] = Path("models/default"),
+        typer.Option(
+            help="Model to compare with: before/after metrics on dev and on the --extra rows "
+            "(default: the --extend model, else models/default)."
+        ),
+    ] = None,
     compare: Annotated[bool, typer.Option(help="Print before/after metrics (--no-compare to skip).")] = True,
 ) -> None:
     """Train the guard's heads from ../shared/datasets and data/, calibrate them on dev, and save.
@@ -36,6 +48,7 @@ def train(
     With the defaults this reproduces the shipped model in models/default. Sentence
     embeddings are cached in ~/.cache/slmguard, so a second run takes a minute or two.
     """
+    from slmguard.artifacts import load_model
     from slmguard.train import TrainConfig, examples_from_rows
     from slmguard.train import train as run_training
 
@@ -49,8 +62,14 @@ def train(
                 else:
                     rows.append(row.data)
             extra_examples += examples_from_rows(rows, source=f"extra:{path.name}")
+        base = load_model(extend) if extend is not None else None
         config = TrainConfig(
-            encoder=encoder, taxonomy=taxonomy, extra=extra_examples, heads={"epochs": epochs}, seed=seed
+            encoder=base.encoder if base else encoder,
+            taxonomy=taxonomy,
+            extra=extra_examples,
+            heads={"epochs": epochs} if epochs is not None else {},
+            seed=seed,
+            extend=base,
         )
         bars: dict[str, object] = {}
 
@@ -66,7 +85,8 @@ def train(
         from slmguard.model_card import render_model_card
 
         before = None
-        if compare and compare_to is not None and compare_to.is_dir():
+        compare_to = compare_to or extend or Path("models/default")
+        if compare and compare_to.is_dir():
             from slmguard import Guard
 
             try:

@@ -8,7 +8,12 @@ Only permissive-licence sources train it (the shipped model's rule for response 
   compliance for the balanced strategy);
 - Chatbot_data (MIT) questions with their answers, WebQuestions (CC-BY-4.0) questions with
   their answers -> compliance;
-- Korean curse-detection comments (MIT) given as the answer to a SQuARe train question -> harmful.
+- Korean curse-detection comments (MIT) given as the answer to a SQuARe train question -> harmful;
+- the project's own pairs (data/responses/*.jsonl, see data/DATASHEET.md): natural compliances,
+  full and partial refusals to prompts that sound alarming, and acceptable (balanced) and
+  non-acceptable (one-sided, stereotyping, predicting) answers to sensitive questions. A
+  non-acceptable answer to a sensitive question is `harmful`: it is what output moderation of
+  the sensitive tier must catch.
 XSTest, JailbreakBench and SQuARe responses are test-only and never read here.
 """
 
@@ -18,10 +23,13 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from slmguard.data.corpus import project_data_dir
 from slmguard.data.example import Example
 from slmguard.data.leakage import text_key
 from slmguard.data.manifest import Manifest
+from slmguard.errors import InvalidInputError
 from slmguard.replies import STRATEGIES, strategy_for, variants
 from slmguard.replies.bank import LANGUAGES
 from slmguard.replies.judge import JUDGE_CLASSES
@@ -51,7 +59,12 @@ class ResponsePair:
 
 
 def build_response_pairs(
-    manifest: Manifest, train_prompts: Sequence[Example], *, banned: set[str], seed: int = 0
+    manifest: Manifest,
+    train_prompts: Sequence[Example],
+    *,
+    banned: set[str],
+    seed: int = 0,
+    project_dir: Path | None = None,
 ) -> tuple[list[ResponsePair], list[ResponsePair]]:
     """(train, dev) judge pairs; nothing whose prompt or response is a test text gets in."""
     rng = random.Random(seed)
@@ -91,8 +104,30 @@ def build_response_pairs(
         for c in rng.sample(curses, min(CAPS["curse"], len(curses))) if questions else []:
             held.append(ResponsePair(rng.choice(questions), c, "harmful", "ko", "korean_curse_detection"))
     for pair in held:
-        (dev if int(text_key(pair.response)[:8], 16) / 0xFFFFFFFF < DEV_SHARE else train).append(pair)
+        (dev if _is_dev(pair.response) else train).append(pair)
+    for pair in project_pairs(project_dir or project_data_dir()):
+        if ok(pair.prompt, pair.response):  # both answers to one prompt fall on the same side
+            (dev if _is_dev(pair.prompt) else train).append(pair)
     return train, dev
+
+
+def project_pairs(project_dir: Path) -> list[ResponsePair]:
+    """The project's judge pairs: `responses/*.jsonl` rows with prompt, response, label and lang."""
+    pairs = []
+    for path in sorted((project_dir / "responses").glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                if r["label"] not in JUDGE_CLASSES:
+                    raise InvalidInputError(
+                        f"{path}: row {r.get('id')!r} has label {r['label']!r}, not one of {', '.join(JUDGE_CLASSES)}."
+                    )
+                pairs.append(ResponsePair(r["prompt"], r["response"], r["label"], r["lang"], f"project:{path.stem}"))
+    return pairs
+
+
+def _is_dev(text: str) -> bool:
+    return int(text_key(text)[:8], 16) / 0xFFFFFFFF < DEV_SHARE
 
 
 def _usable(manifest: Manifest, name: str) -> bool:

@@ -7,7 +7,7 @@ that a loaded model needs no autograd.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -88,6 +88,7 @@ class MultiTaskHeads:
         strategy: Sequence[int] | None = None,
         judge: Sequence[int] | None = None,
         sample_weight: np.ndarray | None = None,
+        init: Mapping[str, np.ndarray] | None = None,
         progress: Callable[[int, float], None] | None = None,
     ) -> Self:
         """Train on embeddings `X` (n, d), tier indices into TIERS, and a category matrix (n, k).
@@ -95,6 +96,9 @@ class MultiTaskHeads:
         `categories` holds 1/0 per code, or NaN where the code is unknown for that row
         (those cells do not count in the loss). `strategy` and `judge` hold class indices into
         `strategies` and `judge_classes`; IGNORE (as in `tiers`) leaves a row out of that head's loss.
+        `init` (from `warm_start_params`) extends a fitted model with the categories it lacks
+        (`init["new_categories"]`): only their columns learn; the trunk, the other heads and the
+        known categories keep their weights, so the new categories cannot change its other outputs.
         """
         import torch
 
@@ -109,6 +113,8 @@ class MultiTaskHeads:
             present = ~_absent(X, lo, hi)
             if present.any():
                 mean[lo:hi], scale[lo:hi] = X[present, lo:hi].mean(0), X[present, lo:hi].std(0) + 1e-6
+        if init is not None:  # the trunk's weights only mean something on the standardisation they learnt
+            mean, scale = np.asarray(init["mean"], np.float32), np.asarray(init["scale"], np.float32)
         X_t = torch.as_tensor(_standardize(X, mean, scale, self.drop_blocks))
         y_t = torch.as_tensor(np.asarray(tiers, np.int64))
         extra_t = {
@@ -133,10 +139,23 @@ class MultiTaskHeads:
             )
             if classes
         }
+        if init is not None:
+            layers = {"w1": trunk[0], "w_tier": tier_head, "w_cat": cat_head}
+            layers.update({_EXTRA_HEADS[name][0]: head for name, (head, _) in extra_heads.items()})
+            _load_layers(layers, init)
         params = [*trunk.parameters(), *tier_head.parameters(), *cat_head.parameters()]
         for head, _ in extra_heads.values():
             params += list(head.parameters())
-        opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        if init is not None:
+            learn = torch.as_tensor(np.asarray(init["new_categories"], bool))
+            if not learn.any():
+                raise ValueError("Warm start: the categories are all known to the starting model; nothing to learn.")
+            cat_head.weight.register_hook(lambda g: g * learn[:, None])  # known columns get no update
+            cat_head.bias.register_hook(lambda g: g * learn)
+            for module in (trunk, tier_head, *(head for head, _ in extra_heads.values())):
+                module.requires_grad_(False)
+            params = list(cat_head.parameters())
+        opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay if init is None else 0.0)
         steps = self.epochs * int(np.ceil(n / self.batch_size))
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=steps)
         # Rare categories get a larger positive weight, capped so they do not dominate.
@@ -251,6 +270,44 @@ class MultiTaskHeads:
         heads = cls(**config)
         heads.params_ = params
         return heads
+
+
+NEW_CATEGORY_BIAS = -2.0
+"""Starting logit of a category the warm-start model lacks: rare (p ≈ 0.12) until its labels say otherwise."""
+
+
+def warm_start_params(heads: MultiTaskHeads, codes: Sequence[str], new_codes: Sequence[str]) -> dict[str, np.ndarray]:
+    """`heads`' weights as `fit(init=...)` takes them, with category columns re-ordered for `new_codes`.
+
+    A code `heads` lacks starts with zero weights and NEW_CATEGORY_BIAS and is marked in
+    `new_categories`; a removed code is dropped.
+    """
+    p = heads._check_fitted()
+    col = {c: j for j, c in enumerate(codes)}
+    w_cat = np.zeros((p["w_cat"].shape[0], len(new_codes)), np.float32)
+    b_cat = np.full(len(new_codes), NEW_CATEGORY_BIAS, np.float32)
+    for j, code in enumerate(new_codes):
+        if code in col:
+            w_cat[:, j], b_cat[j] = p["w_cat"][:, col[code]], p["b_cat"][col[code]]
+    new = np.array([code not in col for code in new_codes])
+    return {**p, "w_cat": w_cat, "b_cat": b_cat, "new_categories": new}
+
+
+def _load_layers(layers: Mapping[str, Any], init: Mapping[str, np.ndarray]) -> None:
+    """Copy `init`'s weights (stored transposed, as in `params_`) into torch Linear layers of the same shape."""
+    import torch
+
+    for w_key, layer in layers.items():
+        if w_key not in init:
+            continue  # a head the starting model lacks starts at random
+        weight = torch.as_tensor(np.asarray(init[w_key], np.float32).T.copy())
+        if weight.shape != layer.weight.shape:
+            raise ValueError(
+                f"Warm start: '{w_key}' has shape {tuple(weight.shape)}, the model needs {tuple(layer.weight.shape)}."
+            )
+        with torch.no_grad():
+            layer.weight.copy_(weight)
+            layer.bias.copy_(torch.as_tensor(np.asarray(init["b" + w_key[1:]], np.float32)))
 
 
 def _standardize(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, blocks: Sequence[Sequence[int]]) -> np.ndarray:

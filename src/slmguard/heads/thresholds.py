@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,13 +36,23 @@ def tune_threshold(y_true: np.ndarray, y_prob: np.ndarray, *, max_fpr: float = 0
     return best_t
 
 
-def decide(tier_probs: np.ndarray, category_probs: dict[str, float], taxonomy: Taxonomy) -> Decision:
+_RANK = {Label.SAFE: 0, Label.SENSITIVE: 1, Label.UNSAFE: 2}
+
+
+def decide(
+    tier_probs: np.ndarray,
+    category_probs: dict[str, float],
+    taxonomy: Taxonomy,
+    *,
+    standalone: Collection[str] = (),
+) -> Decision:
     """Decide one text.
 
-    The tier head decides the label. Flagged codes are the categories of that tier over
-    their own thresholds; an unsafe text with none over threshold flags its most likely
-    unsafe category, so every block names a reason. The action is the strictest action
-    among the flagged categories.
+    The tier head decides the label, except that a `standalone` category over its threshold
+    raises the label to its own tier (a category added by `slmguard train --extend`, which the
+    tier head never learnt). Flagged codes are the categories of that tier over their own
+    thresholds; an unsafe text with none over threshold flags its most likely unsafe category,
+    so every block names a reason. The action is the strictest action among the flagged categories.
     """
     p_sensitive, p_unsafe = float(tier_probs[1]), float(tier_probs[2])
     if p_unsafe >= taxonomy.unsafe_threshold:
@@ -49,6 +60,11 @@ def decide(tier_probs: np.ndarray, category_probs: dict[str, float], taxonomy: T
     elif p_sensitive >= taxonomy.sensitive_threshold:
         label = Label.SENSITIVE
     else:
+        label = Label.SAFE
+    for c in taxonomy.categories:
+        if c.code in standalone and category_probs[c.code] >= c.threshold and _RANK[c.tier] > _RANK[label]:
+            label = Label(c.tier)
+    if label == Label.SAFE:
         return Decision(Label.SAFE, (), Action.ALLOW)
     of_tier = [c for c in taxonomy.categories if c.tier == label]
     if not of_tier:  # a user taxonomy may define no category for this tier

@@ -7,6 +7,7 @@ normalised log itself is never rewritten: DuckDB (or Spark) joins the parts at a
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from slmguard import Guard, Verdict
 
 BATCH = 256
 PART_ROWS = 2048
+MEMO_TEXTS = 50_000
+"""Verdicts remembered across batches (query logs repeat a lot); about 30 MB at this size."""
 
 VERDICT_SCHEMA = pa.schema(
     [
@@ -38,21 +41,34 @@ def pending_count(log: Path, done_dir: Path) -> int:
     return sum(1 for batch in _unlabelled(log) for rid in batch.column("row_id").to_pylist() if rid not in done)
 
 
-def classify_missing(guard: Guard, log: Path, done_dir: Path, *, progress: Callable[[int], None] | None = None) -> int:
+def classify_missing(
+    guard: Guard,
+    log: Path,
+    done_dir: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    memo_texts: int = MEMO_TEXTS,
+) -> int:
     """Classify every row of the normalised `log` that lacks a verdict; returns how many were classified now.
 
-    Identical texts within a batch are classified once (logs repeat a lot); the guard's embedding
-    cache makes repeats across batches cheap too.
+    Each distinct text is classified once while it stays among the `memo_texts` most recently
+    seen ones, so a log's popular queries cost one guard call, and memory stays bounded.
     """
     done_dir.mkdir(parents=True, exist_ok=True)
     done = _done_ids(done_dir)
     part = len(list(done_dir.glob("part-*.parquet")))
+    memo: OrderedDict[str, dict[str, object]] = OrderedDict()
     buffer: list[dict[str, object]] = []
     classified = 0
     for ids, texts in _pending_batches(log, done):
-        unique = list(dict.fromkeys(texts))
-        by_text = dict(zip(unique, guard.check_batch(unique), strict=True))
-        buffer.extend(_record(rid, by_text[t]) for rid, t in zip(ids, texts, strict=True))
+        new = [t for t in dict.fromkeys(texts) if t not in memo]
+        for text, verdict in zip(new, guard.check_batch(new) if new else [], strict=True):
+            memo[text] = _record(verdict)
+        for rid, text in zip(ids, texts, strict=True):
+            memo.move_to_end(text)
+            buffer.append({"row_id": rid, **memo[text]})
+        while len(memo) > memo_texts:
+            memo.popitem(last=False)
         classified += len(ids)
         if progress is not None:
             progress(len(ids))
@@ -68,9 +84,8 @@ def verdict_parts(done_dir: Path) -> list[Path]:
     return sorted(done_dir.glob("part-*.parquet")) if done_dir.is_dir() else []
 
 
-def _record(row_id: int, v: Verdict) -> dict[str, object]:
+def _record(v: Verdict) -> dict[str, object]:
     return {
-        "row_id": row_id,
         "label": str(v.label),
         "action": str(v.action),
         "unsafe_score": v.unsafe_score,
