@@ -53,3 +53,12 @@ def test_both_answers_to_a_prompt_share_a_split_and_no_test_text_gets_in(shared_
     for p in train + dev:
         assert text_key(p.response) not in banned
         assert not p.prompt or text_key(p.prompt) not in banned
+
+
+def test_the_projects_pairs_copy_no_test_text(shared_datasets: Path) -> None:
+    from slmguard.data.corpus import project_data_dir
+
+    banned = held_out_keys(Manifest(shared_datasets))
+    pairs = project_pairs(project_data_dir())
+    assert len(pairs) >= 1000
+    assert not [p.prompt for p in pairs if text_key(p.prompt) in banned or text_key(p.response) in banned]
