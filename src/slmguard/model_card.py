@@ -31,6 +31,11 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
     `test_results` is the JSON written by benchmarks/accuracy.py, when it has been run.
     """
     info = guard.parts.info
+    extension = (
+        [f"- Extended from `{info['extended_from']}` with {', '.join(info['standalone_categories'])}: only those "
+         "categories were learnt (frozen trunk); every other output is the base model's."]
+        if info.get("extended_from") else []
+    )  # fmt: skip
     try:
         manifest: Manifest | None = Manifest()
     except SlmguardError:  # no shared datasets here: the card is still written, without licence details
@@ -44,10 +49,13 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "
         f"{info.get('judge_pairs', {}).get('dev', 0)} dev (prompt, response) pairs from permissive sources only "
         "(GPTFuzz responses without its test questions, the reply bank, Chatbot_data and WebQuestions answers, "
-        "Korean curse comments); see slmguard/data/responses.py.",
+        "Korean curse comments) and the project's own pairs (data/responses/, Apache-2.0: compliances and "
+        "refusals to alarming-sounding prompts, acceptable and non-acceptable answers to sensitive questions); "
+        "see slmguard/data/responses.py.",
         f"- Taxonomy: `{guard.taxonomy.name}` ({len(guard.taxonomy.codes)} categories), "
         f"sha256 `{guard.taxonomy.sha256[:16]}`; source-label mapping version {info.get('mapping_version')}.",
         f"- Training rows: {info.get('train_rows')}; dev rows: {info.get('dev_rows')}; seed {info.get('seed')}.",
+        *extension,
         "- Trained only on licence classes permissive, sharealike and unverified, plus data written for the project. "
         "No row whose normalised text appears in any test split was used.",
         "",

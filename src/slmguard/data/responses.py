@@ -36,7 +36,7 @@ from slmguard.replies.judge import JUDGE_CLASSES
 
 GPTFUZZ_SPLITS = {"train": "train", "evaluate": "dev"}
 """GPTFuzz response splits -> role (the MANIFEST note: responses train and evaluate a judge)."""
-CAPS = {"gptfuzz_harmful": 180, "gptfuzz_refusal": 180, "chatbot": 80, "webquestions": 60, "curse": 70}
+CAPS = {"gptfuzz_harmful": 900, "gptfuzz_refusal": 600, "chatbot": 80, "webquestions": 60, "curse": 70}
 DEV_CAPS = {"gptfuzz": 60}
 BANK_PROMPTS = 6
 """Train prompts per (strategy, language), each followed by one reply-bank template."""
