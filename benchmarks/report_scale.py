@@ -227,7 +227,7 @@ def write_section(r: dict) -> None:
         "",
         f"A generated, already-classified log of {r['rows']:,} rows (Parquet) through `slmguard report` with "
         f"DuckDB: read + normalise + aggregate + HTML + JSON, in a child process, {len(r['report_s_runs'])} runs "
-        f"on a {r['cores']}-core machine shared with other jobs (1-minute load average at the end: "
+        f"on a {r['cores']}-core machine (1-minute load average at the end, this run included: "
         f"{r['load_avg_1m_at_end']:.1f}).",
         "",
         "| measure | value | target |",

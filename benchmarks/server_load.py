@@ -217,7 +217,7 @@ def main() -> None:
             p.wait(30)
     result = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, shared with other jobs",
+        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "load_average_1m_at_start_end": [load_start, round(os.getloadavg()[0], 1)],
         "throughput": throughput,
         "proxy_overhead": overhead,
