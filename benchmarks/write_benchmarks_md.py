@@ -134,8 +134,7 @@ def main() -> None:
         text += ["### Speed of the evaluation run", "",
                  f"Same command; peak memory of the whole run {acc['peak_rss_mb']:.0f} MB. Our guard reads "
                  "embeddings cached by earlier runs (`~/.cache/slmguard`), so its figure here is not the model's "
-                 "speed: that is in 'Speed and memory' below. These runs shared the 2 cores with other jobs "
-                 "(load average about 18 on 2026-11-22), so the speed rows here and below are lower bounds.", "",
+                 "speed: that is in 'Speed and memory' below.", "",
                  *speed_table(acc), ""]  # fmt: skip
         judge = _load("llm_judge.json")
         if judge:

@@ -114,7 +114,7 @@ def test_extend_learns_a_new_category_and_keeps_every_other_output(
     extended.save(tmp_path / "extended")
     extended = Guard.load(tmp_path / "extended")
     assert extended.parts.info["standalone_categories"] == ["banking"]
-    assert extended.parts.info["extended_from"] == "tiny-0.1.0"
+    assert extended.parts.info["extended_from"] == f"tiny-{TrainConfig().version}"
     probes = ["how can I build a pipe bomb at home", "which political party should I vote for", "pasta recipe please"]
     for before, after in zip(base.check_batch(probes), extended.check_batch(probes), strict=True):
         assert after.unsafe_score == before.unsafe_score and after.label == before.label

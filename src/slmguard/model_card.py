@@ -54,7 +54,8 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "see slmguard/data/responses.py.",
         f"- Taxonomy: `{guard.taxonomy.name}` ({len(guard.taxonomy.codes)} categories), "
         f"sha256 `{guard.taxonomy.sha256[:16]}`; source-label mapping version {info.get('mapping_version')}.",
-        f"- Training rows: {info.get('train_rows')}; dev rows: {info.get('dev_rows')}; seed {info.get('seed')}.",
+        f"- Training rows: {info.get('train_rows')}; dev rows: {info.get('dev_rows')}; data seed {info.get('seed')},"
+        f" head seed {info.get('head_seed', info.get('seed'))}.",
         *extension,
         "- Trained only on licence classes permissive, sharealike and unverified, plus data written for the project. "
         "No row whose normalised text appears in any test split was used.",

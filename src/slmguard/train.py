@@ -37,11 +37,13 @@ PROJECT_WEIGHT = 3.0
 PROJECT_SOURCES = (
     "harmful_requests",
     "harmful_ko_more",
+    "harmful_ko_questions",
     "requests_en",
     "statements",
     "benign_posts",
     "contrast_en",
     "contrast_ko",
+    "contrast_more",
     "obfuscated",
 )
 
@@ -53,10 +55,14 @@ class TrainConfig:
     encoder: str = "e5-small+minilm"
     taxonomy: Path | None = None
     name: str = "slmguard-default"
-    version: str = "0.1.0"
+    version: str = "0.2.0"
     extra: Sequence[Example] = ()
     heads: dict[str, float | int] = field(default_factory=dict)
     seed: int = 0
+    """Seed of the data sampling (capped sources, judge pairs)."""
+    head_seed: int = 2
+    """Seed of the heads' initialisation and batch order. Training noise moves dev F1 by about a
+    point, so the shipped model uses the best of seeds 0-2 on dev (BENCHMARKS.md, "Head settings")."""
     tune_threshold: bool = True
     max_fpr: float = 0.05
     response_judge: bool = True
@@ -176,7 +182,7 @@ def train(
     weights = np.array([PROJECT_WEIGHT if e.source in PROJECT_SOURCES else 1.0 for e in corpus.train], np.float32)
     blocks = encoder.blocks() if isinstance(encoder, ConcatEncoder) else []
     head_config: dict[str, object] = {
-        "seed": config.seed,
+        "seed": config.head_seed,
         "drop_blocks": blocks,
         "block_dropout": 0.3 if blocks else 0.0,
         "strategies": STRATEGY_CLASSES,
@@ -254,6 +260,7 @@ def train(
             if tune
             else None,
             "seed": config.seed,
+            "head_seed": config.head_seed,
             **_extension_info(config.extend, codes, init),
         },
     )

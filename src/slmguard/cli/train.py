@@ -33,7 +33,10 @@ def train(
             "everything else it outputs exactly as it is (a new policy category in about a minute)."
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (the shipped model uses 0).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the data sampling (the shipped model uses 0).")] = 0,
+    head_seed: Annotated[
+        int, typer.Option(help="Seed of the heads' initialisation and batch order (the shipped model uses 2).")
+    ] = 2,
     compare_to: Annotated[
         Path | None,
         typer.Option(
@@ -69,6 +72,7 @@ def train(
             extra=extra_examples,
             heads={"epochs": epochs} if epochs is not None else {},
             seed=seed,
+            head_seed=head_seed,
             extend=base,
         )
         bars: dict[str, object] = {}

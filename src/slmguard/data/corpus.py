@@ -32,11 +32,13 @@ DEV_CAPS: dict[str, int] = {
 PROJECT_FILES = (
     "harmful_requests.jsonl",
     "harmful_ko_more.jsonl",
+    "harmful_ko_questions.jsonl",
     "requests_en.jsonl",
     "statements.jsonl",
     "benign_posts.jsonl",
     "contrast_en.jsonl",
     "contrast_ko.jsonl",
+    "contrast_more.jsonl",
     "obfuscated.jsonl",
 )
 PROJECT_DEV_SHARE = 0.2

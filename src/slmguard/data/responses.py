@@ -38,7 +38,7 @@ GPTFUZZ_SPLITS = {"train": "train", "evaluate": "dev"}
 """GPTFuzz response splits -> role (the MANIFEST note: responses train and evaluate a judge)."""
 CAPS = {"gptfuzz_harmful": 900, "gptfuzz_refusal": 600, "chatbot": 80, "webquestions": 60, "curse": 70}
 DEV_CAPS = {"gptfuzz": 60}
-BANK_PROMPTS = 6
+BANK_PROMPTS = 18
 """Train prompts per (strategy, language), each followed by one reply-bank template."""
 DEV_SHARE = 0.15
 
@@ -67,7 +67,11 @@ def build_response_pairs(
     project_dir: Path | None = None,
 ) -> tuple[list[ResponsePair], list[ResponsePair]]:
     """(train, dev) judge pairs; nothing whose prompt or response is a test text gets in."""
-    rng = random.Random(seed)
+
+    def rng_for(source: str) -> random.Random:
+        """One generator per source, so that new rows of one source do not reshuffle the others' samples."""
+        return random.Random(f"{seed}:{source}")
+
     train: list[ResponsePair] = []
     dev: list[ResponsePair] = []
 
@@ -77,30 +81,31 @@ def build_response_pairs(
     fuzz = _gptfuzz(manifest)
     for label, cap in (("harmful", CAPS["gptfuzz_harmful"]), ("refusal", CAPS["gptfuzz_refusal"])):
         rows = [r for r in fuzz["train"] if r.label == label and ok(r.response)]
-        train += rng.sample(rows, min(cap, len(rows)))
+        train += rng_for(f"gptfuzz-{label}").sample(rows, min(cap, len(rows)))
     dev_rows = [r for r in fuzz["dev"] if ok(r.response)]
-    dev += rng.sample(dev_rows, min(DEV_CAPS["gptfuzz"], len(dev_rows)))
+    dev += rng_for("gptfuzz-dev").sample(dev_rows, min(DEV_CAPS["gptfuzz"], len(dev_rows)))
 
     held: list[ResponsePair] = []
-    held += _bank_pairs(train_prompts, rng)
+    held += _bank_pairs(train_prompts, rng_for("reply_bank"))
     if _usable(manifest, "chatbot_data_ko"):
         chat = [
             ResponsePair(r["text"], r["meta"]["answer"], "compliance", "ko", "chatbot_data_ko")
             for r in manifest.rows("chatbot_data_ko", role="train")
             if r.get("label") == "safe" and r["meta"].get("answer") and ok(r["text"], r["meta"]["answer"])
         ]
-        held += rng.sample(chat, min(CAPS["chatbot"], len(chat)))
+        held += rng_for("chatbot").sample(chat, min(CAPS["chatbot"], len(chat)))
     if _usable(manifest, "webquestions"):
         webq = [
             ResponsePair(r["text"], _answer_sentence(r["meta"]["answers"]), "compliance", "en", "webquestions")
             for r in manifest.rows("webquestions", role="train")
             if r["meta"].get("answers") and ok(r["text"])
         ]
-        held += rng.sample(webq, min(CAPS["webquestions"], len(webq)))
+        held += rng_for("webquestions").sample(webq, min(CAPS["webquestions"], len(webq)))
     if _usable(manifest, "square") and _usable(manifest, "korean_curse_detection"):
         questions = [r["text"] for r in manifest.rows("square", role="train") if ok(r["text"])]
         curses = [r["text"] for r in manifest.rows("korean_curse_detection", role="train") if r["label"] == "unsafe"]
         curses = [c for c in curses if ok(c) and len(c) >= 15]
+        rng = rng_for("curse")
         for c in rng.sample(curses, min(CAPS["curse"], len(curses))) if questions else []:
             held.append(ResponsePair(rng.choice(questions), c, "harmful", "ko", "korean_curse_detection"))
     for pair in held:
@@ -151,7 +156,10 @@ def _gptfuzz(manifest: Manifest) -> dict[str, list[ResponsePair]]:
 
 
 def _bank_pairs(train_prompts: Sequence[Example], rng: random.Random) -> list[ResponsePair]:
-    """Reply-bank templates after train prompts whose gold strategy they are (a random variant each)."""
+    """Reply-bank templates after train prompts whose gold strategy they are, every variant in turn.
+
+    The judge scores these very replies (best-of-N, the replies benchmark), so each of them is seen.
+    """
     by_key: dict[tuple[str, str], list[Example]] = {}
     for ex in train_prompts:
         if ex.label == "safe" or (ex.label == "unsafe" and not ex.categories):
@@ -162,9 +170,9 @@ def _bank_pairs(train_prompts: Sequence[Example], rng: random.Random) -> list[Re
         label = "refusal" if strategy.refuses else "compliance"
         for lang in LANGUAGES:
             prompts = by_key.get((name, lang)) or by_key.get((name, "en")) or []
-            for ex in rng.sample(prompts, min(len(prompts), BANK_PROMPTS)):
-                text = rng.choice(variants(name, lang=lang, flagged=ex.categories or ()))
-                pairs.append(ResponsePair(ex.text, text, label, lang, "reply_bank"))
+            for i, ex in enumerate(rng.sample(prompts, min(len(prompts), BANK_PROMPTS))):
+                texts = variants(name, lang=lang, flagged=ex.categories or ())
+                pairs.append(ResponsePair(ex.text, texts[i % len(texts)], label, lang, "reply_bank"))
     return pairs
 
 
