@@ -30,6 +30,13 @@ def label(
     retrain_output: Annotated[Path, typer.Option(help="Where the Retrain button writes its model.")] = Path(
         "models/retrained"
     ),
+    retrain_from_scratch: Annotated[
+        bool,
+        typer.Option(
+            help="Retrain every head even when the policy adds categories (by default the guard is extended with "
+            "them and its other outputs are kept)."
+        ),
+    ] = False,
     export: Annotated[
         Path | None, typer.Option(help="Write the labels as training JSONL to this file and exit (no server).")
     ] = None,
@@ -54,7 +61,7 @@ def label(
         text_column=text_column,
         limit=limit,
         sensitive_may_block=sensitive_may_block,
-        retrain=RetrainSettings(output=retrain_output),
+        retrain=RetrainSettings(output=retrain_output, from_scratch=retrain_from_scratch),
         progress=_progress_printer(),
     )
     try:

@@ -22,6 +22,11 @@ class RetrainSettings:
 
     output: Path = Path("models/retrained")
     epochs: int = 40
+    """Epochs of a retrain from scratch (an extension uses train.EXTEND_HEADS)."""
+    from_scratch: bool = False
+    """Retrain every head even when the policy adds categories. By default a policy that adds
+    categories extends the guard (`slmguard train --extend`): the new categories are learnt and
+    every other output is kept, but labels of the guard's own categories are not learnt."""
     datasets: Path | None = None
     project_dir: Path | None = None
 
@@ -98,13 +103,21 @@ class Retrainer:
         extra = examples_from_rows(rows, source="labels")
         tax_path = s.output / "policy.yaml"
         tax_path.write_text(self.taxonomy.source_text, encoding="utf-8")
+        new = [c for c in self.taxonomy.codes if c not in self.guard.parts.category_codes]
+        extend = bool(new) and not s.from_scratch
+        if extend:
+            job.log.append(
+                f"the policy adds {', '.join(new)}: extending {self.guard.model_name} with it; its other outputs are "
+                "kept and labels of its own categories are not learnt (retrain from scratch to learn them)"
+            )
         config = TrainConfig(
             encoder=self.guard.parts.encoder,
             taxonomy=tax_path,
             extra=extra,
-            heads={"epochs": s.epochs},
+            heads={} if extend else {"epochs": s.epochs},
             name=f"{self.guard.parts.name}-retrained",
             version=self.guard.parts.version,
+            extend=self.guard.parts if extend else None,
         )
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -117,4 +130,9 @@ class Retrainer:
         job.stage = "compare before/after"
         comparison = compare(self.guard, result.guard, {"dev": result.corpus.dev, "labelled": extra})
         job.log.append(f"saved {s.output / 'model'}")
-        return {"model": str(s.output / "model"), "labels": len(rows), "comparison": comparison}
+        return {
+            "model": str(s.output / "model"),
+            "labels": len(rows),
+            "extended_with": new if extend else [],
+            "comparison": comparison,
+        }
