@@ -275,6 +275,8 @@ async function pollRetrain() {
 
 function comparison(res) {
   let html = `<p>Saved the retrained model to <code>${escapeHtml(res.model)}</code> (${res.labels} labels).</p>`;
+  if (res.extended_with && res.extended_with.length)
+    html += `<p>The policy adds ${res.extended_with.map(c => `<code>${escapeHtml(c)}</code>`).join(", ")}: the guard was extended with it, and its other outputs are unchanged.</p>`;
   for (const [name, ba] of Object.entries(res.comparison)) {
     html += `<table><caption>${name} (${ba.after.n} rows)</caption><tr><th></th><th>before</th><th>after</th><th>change</th></tr>`;
     for (const k of Object.keys(ba.after)) {
