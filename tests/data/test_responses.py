@@ -62,3 +62,17 @@ def test_the_projects_pairs_copy_no_test_text(shared_datasets: Path) -> None:
     pairs = project_pairs(project_data_dir())
     assert len(pairs) >= 1000
     assert not [p.prompt for p in pairs if text_key(p.prompt) in banned or text_key(p.response) in banned]
+
+
+def test_gptfuzz_evaluate_split_stays_out_of_judge_training(shared_datasets: Path) -> None:
+    manifest = Manifest(shared_datasets)
+    by_split: dict[str, set[str]] = {"train": set(), "evaluate": set()}
+    with (shared_datasets / "gptfuzz" / "data_responses.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            by_split[r["source_split"]].add(r["response"])
+    evaluate = by_split["evaluate"] - by_split["train"]  # stock refusals occur in both splits
+    train, dev = build_response_pairs(manifest, [], banned=held_out_keys(manifest))
+    fuzz = [p for p in train + dev if p.source == "gptfuzz"]
+    assert len([p for p in dev if p.source == "gptfuzz"]) == 60 and len(fuzz) > 1000
+    assert not [p for p in fuzz if p.response in evaluate]

@@ -14,7 +14,8 @@ Only permissive-licence sources train it (the shipped model's rule for response 
   non-acceptable (one-sided, stereotyping, predicting) answers to sensitive questions. A
   non-acceptable answer to a sensitive question is `harmful`: it is what output moderation of
   the sensitive tier must catch.
-XSTest, JailbreakBench and SQuARe responses are test-only and never read here.
+XSTest, JailbreakBench and SQuARe responses, and GPTFuzz's 'evaluate' split, are test-only and
+never read here.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from slmguard.replies import STRATEGIES, strategy_for, variants
 from slmguard.replies.bank import LANGUAGES
 from slmguard.replies.judge import JUDGE_CLASSES
 
-GPTFUZZ_SPLITS = {"train": "train", "evaluate": "dev"}
-"""GPTFuzz response splits -> role (the MANIFEST note: responses train and evaluate a judge)."""
+GPTFUZZ_TRAIN_SPLIT = "train"
+"""GPTFuzz's responses train the judge (the MANIFEST note); its dev pairs are a held-out share of
+this split, because the 'evaluate' split is the gptfuzz_responses benchmark and is never read here."""
 CAPS = {"gptfuzz_harmful": 900, "gptfuzz_refusal": 600, "chatbot": 80, "webquestions": 60, "curse": 70}
 DEV_CAPS = {"gptfuzz": 60}
 BANK_PROMPTS = 18
@@ -78,11 +80,11 @@ def build_response_pairs(
     def ok(*texts: str) -> bool:
         return all(t.strip() and text_key(t) not in banned for t in texts)
 
-    fuzz = _gptfuzz(manifest)
+    fuzz = [r for r in _gptfuzz(manifest) if ok(r.response)]
     for label, cap in (("harmful", CAPS["gptfuzz_harmful"]), ("refusal", CAPS["gptfuzz_refusal"])):
-        rows = [r for r in fuzz["train"] if r.label == label and ok(r.response)]
+        rows = [r for r in fuzz if r.label == label and not _is_dev(r.response)]
         train += rng_for(f"gptfuzz-{label}").sample(rows, min(cap, len(rows)))
-    dev_rows = [r for r in fuzz["dev"] if ok(r.response)]
+    dev_rows = [r for r in fuzz if _is_dev(r.response)]
     dev += rng_for("gptfuzz-dev").sample(dev_rows, min(DEV_CAPS["gptfuzz"], len(dev_rows)))
 
     held: list[ResponsePair] = []
@@ -140,18 +142,17 @@ def _usable(manifest: Manifest, name: str) -> bool:
     return name in manifest.datasets and manifest[name].licence_class == "permissive"
 
 
-def _gptfuzz(manifest: Manifest) -> dict[str, list[ResponsePair]]:
-    out: dict[str, list[ResponsePair]] = {"train": [], "dev": []}
+def _gptfuzz(manifest: Manifest) -> list[ResponsePair]:
+    """GPTFuzz's training responses (jailbroken -> harmful, not_jailbroken -> refusal), without prompts."""
     if not _usable(manifest, "gptfuzz"):
-        return out
+        return []
+    out = []
     with (manifest.root / "gptfuzz" / "data_responses.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
-            role = GPTFUZZ_SPLITS.get(r.get("source_split", ""))
-            if role is None:
-                continue
-            label = "harmful" if r["response_label"] == "jailbroken" else "refusal"
-            out[role].append(ResponsePair("", r["response"], label, "en", "gptfuzz"))
+            if r.get("source_split") == GPTFUZZ_TRAIN_SPLIT:
+                label = "harmful" if r["response_label"] == "jailbroken" else "refusal"
+                out.append(ResponsePair("", r["response"], label, "en", "gptfuzz"))
     return out
 
 
