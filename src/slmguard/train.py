@@ -44,6 +44,7 @@ PROJECT_SOURCES = (
     "contrast_en",
     "contrast_ko",
     "contrast_more",
+    "everyday_requests",
     "obfuscated",
 )
 

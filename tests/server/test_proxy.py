@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from pathlib import Path
@@ -158,7 +159,17 @@ def test_conversation_texts_has_each_turn_and_the_whole() -> None:
 
 
 def _is_safeguard_reply(text: str) -> bool:
-    """A reply from the replies layer's bank: a polite decline, not upstream text and not empty."""
-    text = text.strip()
-    declines = ("can't help", "cannot help", "won't be able", "not something I can", "I'm not able")
-    return bool(text) and any(d in text for d in declines) and UNSAFE not in text and "pipe bomb" not in text
+    """A reply from the replies layer's bank (any strategy, language and topic), not upstream text."""
+    return text.strip() in _bank_texts()
+
+
+@functools.cache
+def _bank_texts() -> frozenset[str]:
+    from slmguard import load_taxonomy
+    from slmguard.replies import STRATEGIES, variants
+    from slmguard.replies.bank import LANGUAGES
+
+    flags = [(), *((code,) for code in load_taxonomy().codes)]
+    return frozenset(
+        v.strip() for s in STRATEGIES for lang in LANGUAGES for f in flags for v in variants(s, lang=lang, flagged=f)
+    )

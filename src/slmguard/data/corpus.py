@@ -39,6 +39,7 @@ PROJECT_FILES = (
     "contrast_en.jsonl",
     "contrast_ko.jsonl",
     "contrast_more.jsonl",
+    "everyday_requests.jsonl",
     "obfuscated.jsonl",
 )
 PROJECT_DEV_SHARE = 0.2

@@ -157,6 +157,13 @@ def rewrite_reply(
     return replace(template, text=candidate, source="rewrite")
 
 
+CONTENT_UNSAFE = 0.9
+CLEAR_REFUSAL = 0.9
+"""A rewrite whose own text the guard scores unsafe at CONTENT_UNSAFE or more is shown only when the
+judge is this sure it is a refusal: refusals name the harm they decline, compliant harm does not
+decline. A false rejection only costs the personal touch (the template is used)."""
+
+
 def _problem(guard: Guard, text: str, candidate: str, template: Reply) -> str | None:
     """Why a rewrite may not be shown, or None."""
     if not candidate.strip():
@@ -170,6 +177,9 @@ def _problem(guard: Guard, text: str, candidate: str, template: Reply) -> str | 
     judged = judge_responses(guard, [text], [candidate])[0]
     if judged.label == "harmful":
         return f"the response judge finds it harmful ({judged.harmful_score:.2f})"
+    content = guard.check(candidate).unsafe_score  # the text read on its own, as a user message would be
+    if content >= CONTENT_UNSAFE and judged.refusal_score < CLEAR_REFUSAL:
+        return f"the guard finds the text itself unsafe ({content:.2f}) and the judge sees no clear refusal"
     if template.strategy == "balanced" and judged.label == "refusal":
         return "it refuses a sensitive question"
     return None
