@@ -43,14 +43,14 @@ KO_ASKS = ["{}{} 해줘", "{}{} 하나 해줘", "{}{} 들려줘", "{}{} 좀 알�
 
 def _taken() -> set[str]:
     """Keys of every test-split text and of the other project files: none of them may be written again."""
-    from slmguard.data.corpus import PROJECT_FILES, project_data_dir
+    from slmguard.data.corpus import PROJECT_FILES, project_data_dir, read_project_file
     from slmguard.data.leakage import held_out_keys, text_key
     from slmguard.data.manifest import Manifest
 
     keys = set(held_out_keys(Manifest()))
     for name in PROJECT_FILES:
         if name != OUT.name:
-            keys |= {text_key(json.loads(line)["text"]) for line in (project_data_dir() / name).open(encoding="utf-8")}
+            keys |= {text_key(e.text) for e in read_project_file(project_data_dir() / name)}
     return keys
 
 

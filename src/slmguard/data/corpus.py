@@ -65,7 +65,8 @@ class Corpus:
     dropped_as_test: int = 0
 
 
-def _is_dev_share(key: str, share: float) -> bool:
+def in_dev_share(key: str, share: float) -> bool:
+    """Whether a text key (`leakage.text_key`) falls in the dev `share`: a stable split by hash."""
     return int(key[:8], 16) / 0xFFFFFFFF < share
 
 
@@ -125,7 +126,7 @@ def build_corpus(
             examples = [ex for r in rows if (ex := to_example(name, r)) is not None]
             for ex in examples[:cap]:
                 split = role
-                if name == "cyberseceval" and _is_dev_share(text_key(ex.text), S14_DEV_SHARE):
+                if name == "cyberseceval" and in_dev_share(text_key(ex.text), S14_DEV_SHARE):
                     split = "dev"
                 add(ex, split)
 
@@ -133,7 +134,7 @@ def build_corpus(
         for ex in examples:
             # A variant ("<id>~leet") follows its original's split, so no pair straddles train and dev.
             key = text_key(ex.id.split("~")[0] or ex.text)
-            add(ex, "dev" if _is_dev_share(key, PROJECT_DEV_SHARE) else "train")
+            add(ex, "dev" if in_dev_share(key, PROJECT_DEV_SHARE) else "train")
 
     project_dir = project_dir or project_data_dir()
     for fname in PROJECT_FILES:

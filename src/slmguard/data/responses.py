@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from slmguard.data.corpus import project_data_dir
+from slmguard.data.corpus import in_dev_share, project_data_dir
 from slmguard.data.example import Example
 from slmguard.data.leakage import text_key
 from slmguard.data.manifest import Manifest
@@ -134,7 +134,7 @@ def project_pairs(project_dir: Path) -> list[ResponsePair]:
 
 
 def _is_dev(text: str) -> bool:
-    return int(text_key(text)[:8], 16) / 0xFFFFFFFF < DEV_SHARE
+    return in_dev_share(text_key(text), DEV_SHARE)
 
 
 def _usable(manifest: Manifest, name: str) -> bool:
