@@ -190,6 +190,7 @@ def train(
         "judge_classes": JUDGE_CLASSES if pairs_train else (),
     }
     init = None
+    new: list[str] = []
     if config.extend is not None:
         base = config.extend
         init = warm_start_params(base.heads, base.category_codes, codes)
@@ -262,22 +263,19 @@ def train(
             else None,
             "seed": config.seed,
             "head_seed": config.head_seed,
-            **_extension_info(config.extend, codes, init),
+            **_extension_info(config.extend, codes, new),
         },
     )
     encoder.load()
     return TrainResult(Guard(parts, encoder), corpus, dev_metrics, time.perf_counter() - start)
 
 
-def _extension_info(
-    base: ModelParts | None, codes: Sequence[str], init: dict[str, np.ndarray] | None
-) -> dict[str, object]:
+def _extension_info(base: ModelParts | None, codes: Sequence[str], new: Sequence[str]) -> dict[str, object]:
     """What an extended model records: its base, and the categories that put a text in their tier alone."""
-    if base is None or init is None:
+    if base is None:
         return {}
-    new = [c for c, is_new in zip(codes, init["new_categories"], strict=True) if is_new]
     standalone = [c for c in base.info.get("standalone_categories", []) if c in codes]
-    return {"extended_from": f"{base.name}-{base.version}", "standalone_categories": standalone + new}
+    return {"extended_from": f"{base.name}-{base.version}", "standalone_categories": [*standalone, *new]}
 
 
 def _check_extendable(start: ModelParts, encoder: Encoder, codes: Sequence[str]) -> None:

@@ -105,15 +105,9 @@ class MultiTaskHeads:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         X = np.asarray(X, np.float32)
-        # Sentence embeddings crowd into a narrow cone; standardising each feature lets the MLP
-        # see the differences between texts instead of what they all share. Rows where a
-        # language-restricted part is absent (all zeros) do not count towards its statistics.
-        mean, scale = X.mean(0), X.std(0) + 1e-6
-        for lo, hi in self.drop_blocks:
-            present = ~_absent(X, lo, hi)
-            if present.any():
-                mean[lo:hi], scale[lo:hi] = X[present, lo:hi].mean(0), X[present, lo:hi].std(0) + 1e-6
-        if init is not None:  # the trunk's weights only mean something on the standardisation they learnt
+        if init is None:
+            mean, scale = self._feature_statistics(X)
+        else:  # the trunk's weights only mean something on the standardisation they learnt
             mean, scale = np.asarray(init["mean"], np.float32), np.asarray(init["scale"], np.float32)
         X_t = torch.as_tensor(_standardize(X, mean, scale, self.drop_blocks))
         y_t = torch.as_tensor(np.asarray(tiers, np.int64))
@@ -208,6 +202,20 @@ class MultiTaskHeads:
             self.params_[w_key] = head.weight.detach().numpy().T.copy()
             self.params_[b_key] = head.bias.detach().numpy().copy()
         return self
+
+    def _feature_statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature mean and scale for standardising.
+
+        Sentence embeddings crowd into a narrow cone; standardising each feature lets the MLP see
+        the differences between texts instead of what they all share. Rows where a
+        language-restricted part is absent (all zeros) do not count towards its statistics.
+        """
+        mean, scale = X.mean(0), X.std(0) + 1e-6
+        for lo, hi in self.drop_blocks:
+            present = ~_absent(X, lo, hi)
+            if present.any():
+                mean[lo:hi], scale[lo:hi] = X[present, lo:hi].mean(0), X[present, lo:hi].std(0) + 1e-6
+        return mean, scale
 
     def _check_fitted(self) -> dict[str, np.ndarray]:
         params = getattr(self, "params_", None)
