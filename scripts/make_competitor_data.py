@@ -18,6 +18,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "custom" / "competitor_mentions.jsonl"
 
+# fmt: off
 EN_BRANDS = ["Chase", "Revolut", "Monzo", "Wise", "HSBC", "Barclays", "Citibank", "Wells Fargo",
              "Bank of America", "N26", "Chime", "Capital One", "Starling", "Ally Bank"]
 KO_BRANDS = ["카카오뱅크", "토스뱅크", "케이뱅크", "신한은행", "국민은행", "우리은행", "하나은행", "농협",
@@ -73,6 +74,7 @@ KO_EVERYDAY = [
     "바나나 칼로리 얼마야?", "은행 면접 팁 알려줘", "복리 개념 쉽게 설명해줘", "인플레이션이 뭐야?",
     "주말 알뜰 여행 계획 짜줘", "강둑 산책로 추천해줘", "토스트 맛있게 굽는 법", "카카오톡 알림 끄는 법",
 ]  # fmt: skip
+# fmt: on
 
 
 def _rows(templates: list[str], brands: list[str] | None, products: list[str], n: int, rng: random.Random) -> list[str]:
