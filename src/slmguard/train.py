@@ -12,7 +12,7 @@ import numpy as np
 
 from slmguard._validation import check_category
 from slmguard.artifacts import ModelParts
-from slmguard.data.corpus import Corpus, build_corpus
+from slmguard.data.corpus import PROJECT_DATA, Corpus, build_corpus
 from slmguard.data.example import Example
 from slmguard.data.leakage import held_out_keys
 from slmguard.data.manifest import Manifest
@@ -34,19 +34,8 @@ EXTEND_HEADS = {"epochs": 8, "lr": 1e-2}
 """Optimisation of `TrainConfig.extend`: only the new categories' columns learn, from zero."""
 PROJECT_WEIGHT = 3.0
 """Sample weight of the project's own rows: few, but they carry the contrasts the public sets lack."""
-PROJECT_SOURCES = (
-    "harmful_requests",
-    "harmful_ko_more",
-    "harmful_ko_questions",
-    "requests_en",
-    "statements",
-    "benign_posts",
-    "contrast_en",
-    "contrast_ko",
-    "contrast_more",
-    "everyday_requests",
-    "obfuscated",
-)
+PROJECT_SOURCES = tuple(PROJECT_DATA)
+"""Sources that get PROJECT_WEIGHT."""
 
 
 @dataclass

@@ -33,6 +33,15 @@ def test_only_shippable_licences(corpus, shared_datasets: Path) -> None:
     assert "unsmile" not in corpus.counts and "beavertails_unsafe_prompts" not in corpus.counts
 
 
+def test_every_project_data_file_is_trained_on_and_described() -> None:
+    """A new file in data/ is read by training and named as project data in the model card, or it
+    would be left out, or listed as 'user-supplied'."""
+    on_disk = {p.name for p in project_data_dir().glob("*.jsonl")}
+    assert on_disk == set(PROJECT_FILES)
+    shipped_card = (project_data_dir().parent / "models" / "default" / "MODEL_CARD.md").read_text()
+    assert "user-supplied" not in shipped_card
+
+
 def test_corpus_labels_use_the_taxonomy(corpus) -> None:
     codes = set(load_taxonomy().codes)
     for e in corpus.train:

@@ -29,19 +29,23 @@ DEV_CAPS: dict[str, int] = {
     "squad_v2_questions": 600, "webquestions": 600, "square": 800, "korean_hate_speech": 471,
     "kotox_ko": 600, "kornlu_sentences_ko": 400, "klue_sentences_ko": 300,
 }  # fmt: skip
-PROJECT_FILES = (
-    "harmful_requests.jsonl",
-    "harmful_ko_more.jsonl",
-    "harmful_ko_questions.jsonl",
-    "requests_en.jsonl",
-    "statements.jsonl",
-    "benign_posts.jsonl",
-    "contrast_en.jsonl",
-    "contrast_ko.jsonl",
-    "contrast_more.jsonl",
-    "everyday_requests.jsonl",
-    "obfuscated.jsonl",
-)
+PROJECT_DATA: dict[str, str] = {
+    "harmful_requests": "Korean harmful requests for every category, English ones for thin categories",
+    "harmful_ko_more": "Korean conversational harmful requests and safe look-alikes",
+    "harmful_ko_questions": "Korean harmful requests phrased as plain everyday questions",
+    "requests_en": "English prompt attacks, benign cyber-defence tasks, harmful requests in indirect framings, "
+    "benign dark-topic requests",
+    "statements": "English (and some Korean) harmful and benign statement-style texts: posts, chat, comments",
+    "benign_posts": "Benign English and Korean posts, comments and chat messages",
+    "contrast_en": "English benign contrast queries and sensitive questions",
+    "contrast_ko": "Korean benign contrast queries and sensitive questions",
+    "contrast_more": "More English and Korean benign look-alikes of every over-refusal kind",
+    "everyday_requests": "Requests for jokes, stories and facts, and hateful ones as their contrast "
+    "(scripts/make_everyday_requests.py)",
+    "obfuscated": "Obfuscated variants of the harmful requests (scripts/make_obfuscated.py)",
+}
+"""The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
+PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
 PROJECT_DEV_SHARE = 0.2
 """Share of the project's own data (and of user-supplied extra data) held out as dev: the only
 over-refusal contrasts outside the test sets, and the rows that show whether new labels were learnt."""
