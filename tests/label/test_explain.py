@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from slmguard import Guard
 from slmguard.label.explain import MAX_SPANS, explain
 
@@ -21,3 +23,18 @@ def test_long_texts_are_occluded_in_spans(guard: Guard) -> None:
     assert len(words) == 32 > MAX_SPANS
     pairs = [words[i : i + 2] for i in range(0, 32, 2)]  # 32 words over at most 24 spans: two words a span
     assert all(a == b for a, b in pairs) and any(a != 0 for a, _ in pairs)
+
+
+class _SaturatedGuard:
+    """Scores 0.999999 unless 'bomb' is dropped (then 0.99998): what a confident model returns."""
+
+    def check_batch(self, texts: list[str]) -> list[SimpleNamespace]:
+        return [SimpleNamespace(label="unsafe", unsafe_score=0.999999 if "bomb" in t else 0.99998) for t in texts]
+
+
+def test_a_saturated_score_still_names_the_word_that_holds_it() -> None:
+    """Weights are log-odds: near a score of 1 the probability barely moves, the log-odds do."""
+    ex = explain(_SaturatedGuard(), "how to build a bomb")  # type: ignore[arg-type]
+    weights = dict(zip(ex.pieces, ex.weights, strict=True))
+    assert ex.top(1) == ["bomb"] and weights["bomb"] > 2.0  # log-odds 13.8 -> 10.8
+    assert weights["how"] == 0.0

@@ -33,6 +33,8 @@ PROJECT_DATA: dict[str, str] = {
     "harmful_requests": "Korean harmful requests for every category, English ones for thin categories",
     "harmful_ko_more": "Korean conversational harmful requests and safe look-alikes",
     "harmful_ko_questions": "Korean harmful requests phrased as plain everyday questions",
+    "harmful_ko_drugs": "Korean requests to make, buy, sell, smuggle or hide illegal drugs, and benign drug questions "
+    "(scripts/make_drug_requests.py)",
     "requests_en": "English prompt attacks, benign cyber-defence tasks, harmful requests in indirect framings, "
     "benign dark-topic requests",
     "statements": "English (and some Korean) harmful and benign statement-style texts: posts, chat, comments",

@@ -1,30 +1,54 @@
-"""PyTorch helpers the encoders share."""
+"""PyTorch helpers the encoders share (torch itself is imported only when a model loads)."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
+
+INT8_TAG = "int8-rowscaled"
+"""Part of a quantised encoder's version: row-scaled int8 matmuls (see `bert.RowScaledInt8Linear`)."""
+MAX_TOKENS = 512
+"""Tokens per forward pass: a batch shares the matmuls, and memory stays bounded."""
 
 
 def quantize_linear(model: Any) -> Any:
-    """Dynamic int8 quantisation of every nn.Linear, per output channel: about twice as fast on CPU.
+    """Dynamic int8 quantisation of every nn.Linear (per output channel), each wrapped in
+    `RowScaledInt8Linear`: about twice as fast on CPU as fp32, and batch-invariant.
 
     In place: a quantised copy would hold the fp32 weights and the int8 ones at once at load time.
     """
     import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    from slmguard.encoders.bert import RowScaledInt8Linear
 
     with warnings.catch_warnings():  # torch announces a move of this API to torchao; it works in the pinned 2.13
         warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+        quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+
+    def wrap(module: Any) -> None:
+        for name, child in module.named_children():
+            if isinstance(child, DynamicLinear):
+                setattr(module, name, RowScaledInt8Linear(child))
+            else:
+                wrap(child)
+
+    wrap(model)
+    return model
 
 
-INT8_TAG = "int8-pertext"
-"""Part of a quantised encoder's version: int8 matmuls, one text per forward pass."""
-
-
-def forward_batch(batch_size: int, quantized: bool) -> int:
-    """Texts per forward pass. Dynamic int8 quantisation scales activations per tensor, so a batch
-    would make a text's vector depend on its batch-mates: quantised models read one text at a time,
-    and a text gets the same verdict alone, in a batch job and behind the server's micro-batcher."""
-    return 1 if quantized else batch_size
+def packs(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Indices grouped into forward passes of at most `max_tokens` tokens, shortest texts first."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    out: list[list[int]] = []
+    tokens = 0
+    for i in order:
+        if out and tokens + lengths[i] <= max_tokens:
+            out[-1].append(i)
+            tokens += lengths[i]
+        else:
+            out.append([i])
+            tokens = lengths[i]
+    return out

