@@ -85,28 +85,17 @@ def _fill(template: str, drug: str) -> str:
     return template.format(d=drug, i="이" if batchim else "가", eul="을" if batchim else "를")
 
 
-def _taken() -> set[str]:
-    """Keys of every test-split text and of the other project files: none of them may be written again."""
-    from slmguard.data.corpus import PROJECT_FILES, project_data_dir, read_project_file
-    from slmguard.data.leakage import held_out_keys, text_key
-    from slmguard.data.manifest import Manifest
-
-    keys = set(held_out_keys(Manifest()))
-    for name in PROJECT_FILES:
-        if name != OUT.name and (project_data_dir() / name).is_file():
-            keys |= {text_key(e.text) for e in read_project_file(project_data_dir() / name)}
-    return keys
-
-
 def main() -> None:
+    from slmguard.data.corpus import taken_keys
     from slmguard.data.leakage import text_key
+    from slmguard.data.manifest import Manifest
 
     rng = random.Random(0)
     unsafe = sorted({_fill(t, d) for t in UNSAFE for d in DRUGS})
     safe = sorted({_fill(t, d) for t in SAFE for d in DRUGS[:8]})
     rows = [(t, "unsafe") for t in rng.sample(unsafe, 120)]
     rows += [(t, "safe") for t in rng.sample(safe, 40) + SAFE_PLAIN]
-    taken = _taken()
+    taken = taken_keys(Manifest(), writing=OUT.name)
     n = 0
     with OUT.open("w", encoding="utf-8") as fh:
         for text, label in rows:

@@ -41,24 +41,13 @@ KO_ASKS = ["{}{} 해줘", "{}{} 하나 해줘", "{}{} 들려줘", "{}{} 좀 알�
            "{}{} 들려주실 수 있나요?", "심심한데 {}{} 해줘", "{}{} 말해줘"]  # fmt: skip
 
 
-def _taken() -> set[str]:
-    """Keys of every test-split text and of the other project files: none of them may be written again."""
-    from slmguard.data.corpus import PROJECT_FILES, project_data_dir, read_project_file
-    from slmguard.data.leakage import held_out_keys, text_key
+def main() -> None:
+    from slmguard.data.corpus import taken_keys
+    from slmguard.data.leakage import text_key
     from slmguard.data.manifest import Manifest
 
-    keys = set(held_out_keys(Manifest()))
-    for name in PROJECT_FILES:
-        if name != OUT.name:
-            keys |= {text_key(e.text) for e in read_project_file(project_data_dir() / name)}
-    return keys
-
-
-def main() -> None:
-    from slmguard.data.leakage import text_key
-
     rng = random.Random(0)
-    taken = _taken()
+    taken = taken_keys(Manifest(), writing=OUT.name)
     en = {f"{a} {t}{topic}{rng.choice(['.', '', '?', '!', ' please.'])}".strip() for a in EN_ASKS
           for t in EN_THINGS for topic in EN_TOPICS}  # fmt: skip
     ko = {a.format(topic, t) for a in KO_ASKS for t in KO_THINGS for topic in KO_TOPICS}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from slmguard.data.corpus import PROJECT_FILES, build_corpus, project_data_dir
+from slmguard.data.corpus import PROJECT_FILES, build_corpus, project_data_dir, read_project_file, taken_keys
 from slmguard.data.leakage import held_out_keys, text_key
 from slmguard.data.manifest import SHIPPABLE_LICENCES, Manifest
 from slmguard.data.mapping import load_mapping, to_example
@@ -40,6 +40,15 @@ def test_every_project_data_file_is_trained_on_and_described() -> None:
     assert on_disk == set(PROJECT_FILES)
     shipped_card = (project_data_dir().parent / "models" / "default" / "MODEL_CARD.md").read_text()
     assert "user-supplied" not in shipped_card
+
+
+def test_a_data_script_may_not_rewrite_test_texts_or_other_project_rows(shared_datasets: Path) -> None:
+    manifest = Manifest(shared_datasets)
+    taken = taken_keys(manifest, writing="everyday_requests.jsonl")
+    assert held_out_keys(manifest) <= taken
+    assert {text_key(e.text) for e in read_project_file(project_data_dir() / "contrast_en.jsonl")} <= taken
+    own = {text_key(e.text) for e in read_project_file(project_data_dir() / "everyday_requests.jsonl")}
+    assert not own & taken  # its own rows may be written again; they are nowhere else
 
 
 def test_corpus_labels_use_the_taxonomy(corpus) -> None:

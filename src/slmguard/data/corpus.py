@@ -86,6 +86,17 @@ def read_project_file(path: Path) -> list[Example]:
     return out
 
 
+def taken_keys(manifest: Manifest, *, writing: str) -> set[str]:
+    """Keys of every test-split text and of every project file but `writing`: the texts a script
+    that writes project data must not write again (scripts/make_*.py)."""
+    keys = set(held_out_keys(manifest))
+    for name in PROJECT_FILES:
+        path = project_data_dir() / name
+        if name != writing and path.is_file():
+            keys |= {text_key(e.text) for e in read_project_file(path)}
+    return keys
+
+
 def build_corpus(
     manifest: Manifest | None = None,
     *,
