@@ -123,7 +123,7 @@ def test_int8_rows_are_quantised_on_their_own_and_closer_to_fp32(fp32: E5Encoder
 
 def test_packs_cover_every_text_once_within_the_token_budget() -> None:
     lengths = [5, 300, 40, 40, 2000, 7, 1]
-    groups = packs(lengths, max_tokens=64)
+    groups = packs(lengths, pack_tokens=64)
     assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
     assert all(sum(lengths[i] for i in g) <= 64 or len(g) == 1 for g in groups)
     assert groups[0] == [6, 0, 5, 2]  # shortest first, filled up to the budget

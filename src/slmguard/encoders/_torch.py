@@ -8,7 +8,7 @@ from typing import Any
 
 INT8_TAG = "int8-rowscaled"
 """Part of a quantised encoder's version: row-scaled int8 matmuls (see `bert.RowScaledInt8Linear`)."""
-MAX_TOKENS = 512
+PACK_TOKENS = 512
 """Tokens per forward pass: a batch shares the matmuls, and memory stays bounded."""
 
 
@@ -39,13 +39,13 @@ def quantize_linear(model: Any) -> Any:
     return model
 
 
-def packs(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
-    """Indices grouped into forward passes of at most `max_tokens` tokens, shortest texts first."""
+def packs(lengths: Sequence[int], pack_tokens: int) -> list[list[int]]:
+    """Indices grouped into forward passes of at most `pack_tokens` tokens, shortest texts first."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     out: list[list[int]] = []
     tokens = 0
     for i in order:
-        if out and tokens + lengths[i] <= max_tokens:
+        if out and tokens + lengths[i] <= pack_tokens:
             out[-1].append(i)
             tokens += lengths[i]
         else:

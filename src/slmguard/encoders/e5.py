@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from slmguard.encoders._torch import INT8_TAG, MAX_TOKENS, packs, quantize_linear
+from slmguard.encoders._torch import INT8_TAG, PACK_TOKENS, packs, quantize_linear
 from slmguard.encoders.e5_file import E5File, E5Vocabulary
 from slmguard.errors import ModelLoadError
 
@@ -46,8 +46,8 @@ class E5Encoder:
     dim = 384
     languages: tuple[str, ...] | None = None  # multilingual
 
-    def __init__(self, *, max_tokens: int = MAX_TOKENS, quantize: bool = True) -> None:
-        self.max_tokens = max_tokens
+    def __init__(self, *, pack_tokens: int = PACK_TOKENS, quantize: bool = True) -> None:
+        self.pack_tokens = pack_tokens
         self.quantize = quantize
         self._file: E5File | None = None
         self._tokenizer: Any = None
@@ -95,7 +95,7 @@ class E5Encoder:
         windows = self.windows(texts)
         weights = np.zeros(len(texts))
         with torch.inference_mode():
-            for group in packs([len(ids) for _, ids in windows], self.max_tokens):
+            for group in packs([len(ids) for _, ids in windows], self.pack_tokens):
                 pooled = self._model([windows[j][1] for j in group]).numpy()
                 for j, vec in zip(group, pooled, strict=True):
                     i, ids = windows[j]

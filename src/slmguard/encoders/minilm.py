@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from slmguard.encoders._torch import INT8_TAG, MAX_TOKENS, packs, quantize_linear
+from slmguard.encoders._torch import INT8_TAG, PACK_TOKENS, packs, quantize_linear
 from slmguard.errors import ModelLoadError
 
 _LINEARS = (
@@ -27,7 +27,7 @@ class MiniLMEncoder:
     dim = 384
     languages: tuple[str, ...] | None = ("en",)
 
-    def __init__(self, *, max_tokens: int = 128, pack_tokens: int = MAX_TOKENS, quantize: bool = True) -> None:
+    def __init__(self, *, max_tokens: int = 128, pack_tokens: int = PACK_TOKENS, quantize: bool = True) -> None:
         self.max_tokens = max_tokens
         self.pack_tokens = pack_tokens
         self.quantize = quantize
