@@ -12,7 +12,6 @@ Rows come from hand-written templates and slot lists (English and Korean), sampl
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from pathlib import Path
 
@@ -90,6 +89,8 @@ def _rows(templates: list[str], brands: list[str] | None, products: list[str], n
 
 
 def main() -> None:
+    from slmguard.data.corpus import write_project_file
+
     rng = random.Random(0)
     rows: list[dict[str, object]] = []
 
@@ -105,10 +106,7 @@ def main() -> None:
     add(EN_EVERYDAY, "en", "safe", "everyday")
     add(_rows(KO_NEG, None, KO_PRODUCTS, 128, rng), "ko", "safe", "own_or_no_brand")
     add(KO_EVERYDAY, "ko", "safe", "everyday")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    write_project_file(OUT, rows)
     print(f"wrote {len(rows)} rows to {OUT}")
 
 

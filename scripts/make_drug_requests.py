@@ -11,7 +11,6 @@ Run: python scripts/make_drug_requests.py   (seed 0; the output is committed)
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -86,8 +85,7 @@ def _fill(template: str, drug: str) -> str:
 
 
 def main() -> None:
-    from slmguard.data.corpus import taken_keys
-    from slmguard.data.leakage import text_key
+    from slmguard.data.corpus import drop_taken, taken_keys, write_project_file
     from slmguard.data.manifest import Manifest
 
     rng = random.Random(0)
@@ -95,23 +93,13 @@ def main() -> None:
     safe = sorted({_fill(t, d) for t in SAFE for d in DRUGS[:8]})
     rows = [(t, "unsafe") for t in rng.sample(unsafe, 120)]
     rows += [(t, "safe") for t in rng.sample(safe, 40) + SAFE_PLAIN]
-    taken = taken_keys(Manifest(), writing=OUT.name)
-    n = 0
-    with OUT.open("w", encoding="utf-8") as fh:
-        for text, label in rows:
-            if (key := text_key(text)) in taken:
-                continue
-            taken.add(key)
-            n += 1
-            row = {
-                "id": f"kd-ko-{n:04d}",
-                "text": text,
-                "label": label,
-                "categories": ["S2"] if label == "unsafe" else [],
-                "lang": "ko",
-            }
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {n} rows to {OUT}")
+    rows = drop_taken(rows, taken_keys(Manifest(), writing=OUT.name), text=lambda row: row[0])
+    write_project_file(OUT, [
+        {"id": f"kd-ko-{n:04d}", "text": text, "label": label, "categories": ["S2"] if label == "unsafe" else [],
+         "lang": "ko"}
+        for n, (text, label) in enumerate(rows, 1)
+    ])  # fmt: skip
+    print(f"wrote {len(rows)} rows to {OUT}")
 
 
 if __name__ == "__main__":

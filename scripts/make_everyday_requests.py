@@ -10,7 +10,6 @@ Run: python scripts/make_everyday_requests.py   (seed 0; the output is committed
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -42,8 +41,7 @@ KO_ASKS = ["{}{} 해줘", "{}{} 하나 해줘", "{}{} 들려줘", "{}{} 좀 알�
 
 
 def main() -> None:
-    from slmguard.data.corpus import taken_keys
-    from slmguard.data.leakage import text_key
+    from slmguard.data.corpus import drop_taken, taken_keys, write_project_file
     from slmguard.data.manifest import Manifest
 
     rng = random.Random(0)
@@ -57,18 +55,12 @@ def main() -> None:
     rows += [("ko", t, "safe") for t in rng.sample(sorted(ko), 90)]
     rows += [("en", t, "unsafe") for t in rng.sample(sorted(hateful_en), 60)]
     rows += [("ko", t, "unsafe") for t in rng.sample(sorted(hateful_ko), 30)]
-    kept = []
-    for row in rows:  # no test text, no other project row, no case or punctuation variant twice
-        if (key := text_key(row[1])) not in taken:
-            taken.add(key)
-            kept.append(row)
-    rows = kept
-    with OUT.open("w", encoding="utf-8") as fh:
-        for i, (lang, text, label) in enumerate(rows, 1):
-            row = {"id": f"er-{lang}-{i:04d}", "text": text, "label": label,
-                   "categories": ["S10"] if label == "unsafe" else [], "lang": lang,
-                   "kind": "hateful" if label == "unsafe" else "everyday"}  # fmt: skip
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    rows = drop_taken(rows, taken, text=lambda row: row[1])  # no test text, no other project row, no repeat
+    write_project_file(OUT, [
+        {"id": f"er-{lang}-{i:04d}", "text": text, "label": label, "categories": ["S10"] if label == "unsafe" else [],
+         "lang": lang, "kind": "hateful" if label == "unsafe" else "everyday"}
+        for i, (lang, text, label) in enumerate(rows, 1)
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":

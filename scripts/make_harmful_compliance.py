@@ -14,7 +14,6 @@ Run: python scripts/make_harmful_compliance.py   (seed 0; the output is committe
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -65,6 +64,8 @@ KO_SHAPES = [
 
 
 def main() -> None:
+    from slmguard.data.corpus import write_project_file
+
     rng = random.Random(0)
     rows = []
     for lang, requests, shapes in (("en", EN_REQUESTS, EN_SHAPES), ("ko", KO_REQUESTS, KO_SHAPES)):
@@ -73,9 +74,7 @@ def main() -> None:
                 row_id = f"hc-{lang}-{i + 1:03d}-{k + 1}"
                 rows.append({"id": row_id, "prompt": prompt, "response": shape.format(goal=goal), "label": "harmful",
                              "lang": lang, "kind": "harmful_compliance"})  # fmt: skip
-    with OUT.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_project_file(OUT, rows)
     print(f"wrote {len(rows)} rows to {OUT}")
 
 

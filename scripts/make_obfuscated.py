@@ -9,6 +9,7 @@ import json
 import random
 from pathlib import Path
 
+from slmguard.data.corpus import write_project_file
 from slmguard.data.obfuscate import LATIN_ONLY, OBFUSCATIONS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -17,29 +18,17 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def main() -> None:
     rng = random.Random(0)
     rows = [json.loads(line) for line in (DATA / "harmful_requests.jsonl").open(encoding="utf-8")]
-    with (DATA / "obfuscated.jsonl").open("w", encoding="utf-8") as out:
-        for row in rows:
-            kinds = [k for k in OBFUSCATIONS if row["lang"] == "en" or k not in LATIN_ONLY]
-            if row["lang"] == "en":
-                kinds.remove("split_jamo")
-            kind = rng.choice(kinds)
-            text = OBFUSCATIONS[kind](row["text"], rng)
-            if text == row["text"]:
-                continue
-            out.write(
-                json.dumps(
-                    {
-                        "id": f"{row['id']}~{kind}",
-                        "text": text,
-                        "label": row["label"],
-                        "categories": row["categories"],
-                        "lang": row["lang"],
-                        "kind": kind,
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+    out = []
+    for row in rows:
+        kinds = [k for k in OBFUSCATIONS if row["lang"] == "en" or k not in LATIN_ONLY]
+        if row["lang"] == "en":
+            kinds.remove("split_jamo")
+        kind = rng.choice(kinds)
+        text = OBFUSCATIONS[kind](row["text"], rng)
+        if text != row["text"]:
+            out.append({"id": f"{row['id']}~{kind}", "text": text, "label": row["label"],
+                        "categories": row["categories"], "lang": row["lang"], "kind": kind})  # fmt: skip
+    write_project_file(DATA / "obfuscated.jsonl", out)
 
 
 if __name__ == "__main__":

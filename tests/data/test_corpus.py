@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from slmguard.data.corpus import PROJECT_FILES, build_corpus, project_data_dir, read_project_file, taken_keys
+from slmguard.data.corpus import (
+    PROJECT_FILES,
+    build_corpus,
+    drop_taken,
+    project_data_dir,
+    read_project_file,
+    taken_keys,
+    write_project_file,
+)
 from slmguard.data.leakage import held_out_keys, text_key
 from slmguard.data.manifest import SHIPPABLE_LICENCES, Manifest
 from slmguard.data.mapping import load_mapping, to_example
@@ -49,6 +57,19 @@ def test_a_data_script_may_not_rewrite_test_texts_or_other_project_rows(shared_d
     assert {text_key(e.text) for e in read_project_file(project_data_dir() / "contrast_en.jsonl")} <= taken
     own = {text_key(e.text) for e in read_project_file(project_data_dir() / "everyday_requests.jsonl")}
     assert not own & taken  # its own rows may be written again; they are nowhere else
+
+
+def test_scripts_write_each_new_text_once_in_the_project_format(tmp_path: Path) -> None:
+    taken = {text_key("Tell me a joke.")}
+    texts = ["tell me a  JOKE.", "A riddle, please", "a riddle,   please ", "New one"]
+    rows = [(t, "safe") for t in texts]
+    kept = drop_taken(rows, taken, text=lambda r: r[0])
+    assert [r[0] for r in kept] == ["A riddle, please", "New one"]  # case and spacing variants count as taken
+    assert text_key("New one") in taken
+    path = tmp_path / "data" / "new.jsonl"
+    write_project_file(path, [{"id": "x-1", "text": "농담 해줘", "label": "safe", "categories": [], "lang": "ko"}])
+    assert "농담" in path.read_text(encoding="utf-8")  # UTF-8, not escaped
+    assert [e.text for e in read_project_file(path)] == ["농담 해줘"]
 
 
 def test_corpus_labels_use_the_taxonomy(corpus) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from slmguard.data.example import Example
 from slmguard.data.leakage import held_out_keys, text_key
@@ -84,6 +85,27 @@ def read_project_file(path: Path) -> list[Example]:
             r = json.loads(line)
             out.append(Example(r["text"], r["label"], tuple(r["categories"]), r["lang"], path.stem, r["id"]))
     return out
+
+
+def write_project_file(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Write rows in the project's JSONL format (UTF-8, one JSON object a line), as the data scripts do."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+Row = TypeVar("Row")
+
+
+def drop_taken(rows: Iterable[Row], taken: set[str], text: Callable[[Row], str]) -> list[Row]:
+    """The rows whose text (by `leakage.text_key`) is neither in `taken` nor repeated; their keys join `taken`."""
+    kept = []
+    for row in rows:
+        if (key := text_key(text(row))) not in taken:
+            taken.add(key)
+            kept.append(row)
+    return kept
 
 
 def taken_keys(manifest: Manifest, *, writing: str) -> set[str]:
