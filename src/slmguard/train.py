@@ -20,6 +20,7 @@ from slmguard.data.mapping import mapping_version
 from slmguard.data.responses import ResponsePair, build_response_pairs
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
 from slmguard.encoders import ConcatEncoder, Encoder, encode_readable, get_encoder, readable
+from slmguard.encoders.layer_weights import layers_metadata
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
@@ -42,15 +43,15 @@ PROJECT_SOURCES = tuple(PROJECT_DATA)
 class TrainConfig:
     """What `slmguard train` builds; the defaults reproduce the shipped model."""
 
-    encoder: str = "e5-small+minilm"
+    encoder: str = "e5-small-ft+minilm"
     taxonomy: Path | None = None
     name: str = "slmguard-default"
-    version: str = "0.3.0"
+    version: str = "0.4.0"
     extra: Sequence[Example] = ()
     heads: dict[str, float | int] = field(default_factory=dict)
     seed: int = 0
     """Seed of the data sampling (capped sources, judge pairs)."""
-    head_seed: int = 2
+    head_seed: int = 0
     """Seed of the heads' initialisation and batch order. Training noise moves dev F1 by about a
     point, so the shipped model uses the seed, of 0-2, that is best on dev among those whose model passes
     the behaviour tests in tests/ (BENCHMARKS.md, "Head settings")."""
@@ -243,6 +244,7 @@ def train(
         info={
             "mapping_version": mapping_version(),
             "encoder_version": getattr(encoder, "version", ""),
+            "encoder_layers": _finetuned_layers(encoder),
             "train_rows": len(corpus.train),
             "dev_rows": len(corpus.dev),
             "judge_pairs": {"train": len(pairs_train), "dev": len(pairs_dev)},
@@ -258,6 +260,12 @@ def train(
     )
     encoder.load()
     return TrainResult(Guard(parts, encoder), corpus, dev_metrics, time.perf_counter() - start)
+
+
+def _finetuned_layers(encoder: Encoder) -> dict[str, dict[str, str]]:
+    """The fine-tuning record of each encoder part that runs fine-tuned layers, by part name."""
+    parts = encoder.parts if isinstance(encoder, ConcatEncoder) else (encoder,)
+    return {p.name: layers_metadata(p.layers) for p in parts if getattr(p, "layers", None) is not None}
 
 
 def _extension_info(base: ModelParts | None, codes: Sequence[str], new: Sequence[str]) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from slmguard.cli import check, evaluate, label, report, serve, taxonomy, train, tune
+from slmguard.cli import check, evaluate, finetune, label, report, serve, taxonomy, train, tune
 
 app = typer.Typer(
     help="slmguard: a small CPU safeguard model for LLM services (English and Korean).",
@@ -14,6 +14,7 @@ app = typer.Typer(
 app.command("check")(check.check)
 app.command("taxonomy")(taxonomy.show)
 app.command("train")(train.train)
+app.command("finetune")(finetune.finetune)
 app.command("eval")(evaluate.evaluate)
 app.command("tune")(tune.tune)
 app.command("label")(label.label)

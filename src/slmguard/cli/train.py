@@ -22,7 +22,7 @@ def train(
     extra: Annotated[
         list[Path] | None, typer.Option(help="Extra labelled JSONL/CSV/Parquet files (text, label, categories).")
     ] = None,
-    encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small+minilm",
+    encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small-ft+minilm",
     epochs: Annotated[
         int | None, typer.Option(help="Training epochs for the heads (default: 40; 8 with --extend).")
     ] = None,
@@ -35,8 +35,8 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the data sampling (the shipped model uses 0).")] = 0,
     head_seed: Annotated[
-        int, typer.Option(help="Seed of the heads' initialisation and batch order (the shipped model uses 2).")
-    ] = 2,
+        int, typer.Option(help="Seed of the heads' initialisation and batch order (the shipped model uses 0).")
+    ] = 0,
     compare_to: Annotated[
         Path | None,
         typer.Option(

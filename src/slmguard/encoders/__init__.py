@@ -7,6 +7,7 @@ unloaded encoder, and the Guard loads it once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -98,10 +99,20 @@ def encode_readable(part: Encoder, texts: Sequence[str], langs: Sequence[str], *
     return out
 
 
+FINETUNED_E5 = Path(__file__).resolve().parents[3] / "models" / "encoders" / "e5-small-slmguard.safetensors"
+"""e5-small's layers fine-tuned on slmguard's tasks (`slmguard finetune`), shipped with the repository."""
+
+
+def _finetuned_e5() -> E5Encoder:
+    return E5Encoder(layers=FINETUNED_E5, name="e5-small-ft")
+
+
 ENCODERS: dict[str, Callable[[], Encoder]] = {
     "minilm": MiniLMEncoder,
     "e5-small": E5Encoder,
     "e5-small+minilm": lambda: ConcatEncoder([E5Encoder(), MiniLMEncoder()]),
+    "e5-small-ft": _finetuned_e5,
+    "e5-small-ft+minilm": lambda: ConcatEncoder([_finetuned_e5(), MiniLMEncoder()]),
 }
 
 

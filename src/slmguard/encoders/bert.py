@@ -43,6 +43,21 @@ class Layer(nn.Module):
         x = self.attn_norm(x + self.o(ctx))
         return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
 
+    def forward_padded(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The same layer over a padded batch [texts, tokens, hidden]; `mask` [texts, tokens] is True on real tokens.
+
+        For training on a GPU, where one attention call per text would leave it idle.
+        """
+        b, n, h = x.shape
+
+        def split(y: torch.Tensor) -> torch.Tensor:
+            return y.view(b, n, self.heads, h // self.heads).transpose(1, 2)
+
+        q, k, v = self.qkv(x).split(h, dim=-1)
+        ctx = nn.functional.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=mask[:, None, None, :])
+        x = self.attn_norm(x + self.o(ctx.transpose(1, 2).reshape(b, n, h)))
+        return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
+
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """Attention of one text's tokens to each other: [tokens, hidden] in and out."""
         n, h = q.shape
@@ -73,12 +88,29 @@ class Bert(nn.Module):
     def forward(self, texts: Sequence[Sequence[int]]) -> torch.Tensor:
         """Mean-pooled vectors, one row per token-id sequence (special tokens included)."""
         lengths = [len(t) for t in texts]
-        ids = torch.tensor([i for t in texts for i in t], dtype=torch.long)
-        where = torch.cat([torch.arange(n) for n in lengths])
+        device = self.positions.device
+        ids = torch.tensor([i for t in texts for i in t], dtype=torch.long, device=device)
+        where = torch.cat([torch.arange(n, device=device) for n in lengths])
         x = self.embed_norm(self.word_rows(ids) + self.positions[where] + self.token_type)
         for layer in self.layers:
             x = layer(x, lengths)
         return torch.stack([t.mean(0) for t in x.split(lengths)])
+
+    def forward_padded(self, texts: Sequence[Sequence[int]]) -> torch.Tensor:
+        """`forward` computed on a padded batch: the same vectors up to float rounding, faster on a GPU."""
+        device = self.positions.device
+        n = max(len(t) for t in texts)
+        ids = torch.zeros(len(texts), n, dtype=torch.long, device=device)
+        mask = torch.zeros(len(texts), n, dtype=torch.bool, device=device)
+        for i, t in enumerate(texts):
+            ids[i, : len(t)] = torch.as_tensor(t, device=device)
+            mask[i, : len(t)] = True
+        words = self.word_rows(ids.flatten()).view(len(texts), n, -1)
+        x = self.embed_norm(words + self.positions[:n] + self.token_type)
+        for layer in self.layers:
+            x = layer.forward_padded(x, mask)
+        keep = mask.unsqueeze(-1).to(x.dtype)
+        return (x * keep).sum(1) / keep.sum(1)
 
 
 class RowScaledInt8Linear(nn.Module):

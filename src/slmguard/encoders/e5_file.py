@@ -111,14 +111,13 @@ class E5File:
 
     def embedding_rows(self, name: str, columns: int, rows: np.ndarray) -> np.ndarray:
         """Selected rows of a Q4_0 matrix, dequantised: the vocabulary stays 4-bit in memory."""
+        return dequantize_q4(self.q4_rows(name, columns, rows))
+
+    def q4_rows(self, name: str, columns: int, rows: np.ndarray) -> np.ndarray:
+        """Selected rows of a Q4_0 matrix as they are stored: (rows, columns // 32, 18) bytes."""
         _, n, offset = self._entry(name, 1)
-        per_row = columns // BLOCK
         blocks = np.frombuffer(self._raw, np.uint8, n // BLOCK * BLOCK_BYTES, offset)
-        blocks = blocks.reshape(n // columns, per_row, BLOCK_BYTES)[rows]
-        scale = blocks[..., :2].copy().view(np.float16).astype(np.float32)
-        nibbles = blocks[..., 2:]
-        q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
-        return (q * scale).reshape(len(rows), columns)
+        return blocks.reshape(n // columns, columns // BLOCK, BLOCK_BYTES)[rows]
 
     def _entry(self, name: str, dtype: int) -> tuple[int, int, int]:
         if name not in self._tensors:
@@ -127,3 +126,11 @@ class E5File:
         if entry[0] != dtype:
             raise ModelLoadError(f"{self.path}: tensor {name!r} has dtype {entry[0]}, expected {dtype}")
         return entry
+
+
+def dequantize_q4(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 rows (rows, blocks per row, 18 bytes) as float32 (rows, 32 * blocks per row)."""
+    scale = blocks[..., :2].copy().view(np.float16).astype(np.float32)
+    nibbles = blocks[..., 2:]
+    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
+    return (q * scale).reshape(len(blocks), -1)

