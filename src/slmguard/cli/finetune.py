@@ -29,9 +29,11 @@ def finetune(
 ) -> None:
     """Fine-tune e5-small's layers on the tier, category and response-judge targets.
 
-    The shipped models/encoders/e5-small-slmguard.safetensors comes from the defaults: 3 epochs of
-    about a minute each on one H100 (on 2 CPU cores, hours). `slmguard train --encoder
-    e5-small-ft+minilm` then trains the heads on its vectors in minutes on a CPU.
+    The shipped models/encoders/e5-small-slmguard.safetensors comes from the defaults: three epochs, 206 s on one H100.
+
+    On 2 CPU cores it takes hours (BENCHMARKS.md); write the bundle with --export-only and train it on a GPU.
+
+    Then `slmguard train` trains the heads on the new vectors in minutes on a CPU.
     """
     from slmguard.finetune import FinetuneSettings, export_bundle, load_bundle
     from slmguard.finetune import finetune as run_finetune
