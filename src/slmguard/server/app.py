@@ -182,8 +182,9 @@ async def _load_guard(state: ServerState) -> None:
     cfg = state.config
     t0 = time.perf_counter()
     try:
-        guard = await asyncio.to_thread(Guard.load, cfg.model_path, taxonomy=cfg.taxonomy)
-        await asyncio.to_thread(guard.check, "warm-up")  # the first call is slow; pay it before /readyz says ready
+        assert state.batcher is not None
+        guard = await state.batcher.in_guard_thread(Guard.load, cfg.model_path, taxonomy=cfg.taxonomy)
+        await state.batcher.in_guard_thread(guard.check, "warm-up")  # the first call is slow; pay it before /readyz
         state.guard = guard
     except SlmguardError as exc:
         state.load_error = str(exc)
