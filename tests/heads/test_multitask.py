@@ -144,3 +144,27 @@ def test_warm_start_without_a_new_category_has_nothing_to_learn() -> None:
     old = MultiTaskHeads(hidden=16, epochs=2).fit(X, tiers, cats)
     with pytest.raises(ValueError, match="all known to the starting model"):
         MultiTaskHeads(hidden=16, epochs=1).fit(X, tiers, cats, init=warm_start_params(old, "abc", "cba"))
+
+
+def test_prediction_runs_numpy_on_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an encoder pass, multi-threaded BLAS fought PyTorch's OpenMP threads (57 ms for 2 rows)."""
+    from threadpoolctl import threadpool_info
+
+    from slmguard.heads import multitask
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 8)).astype(np.float32)
+    heads = MultiTaskHeads(hidden=8, epochs=1, strategies=("none", "decline")).fit(
+        X, rng.integers(0, 3, 40), rng.integers(0, 2, (40, 2)).astype(np.float32), strategy=rng.integers(0, 2, 40)
+    )
+    seen: list[list[int]] = []
+    hidden = multitask.MultiTaskHeads._hidden
+
+    def spy(self: MultiTaskHeads, X: np.ndarray) -> np.ndarray:
+        seen.append([lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"])
+        return hidden(self, X)
+
+    monkeypatch.setattr(multitask.MultiTaskHeads, "_hidden", spy)
+    heads.predict_logits(X)
+    heads.predict_head_logits(X, "strategy")
+    assert len(seen) == 2 and all(threads and set(threads) == {1} for threads in seen)

@@ -106,3 +106,35 @@ def test_sigkill_under_load_loses_no_acknowledged_decision(tmp_path: Path) -> No
     conn = sqlite3.connect(db)
     stored = {r for (r,) in conn.execute("SELECT request_id FROM decisions")}
     assert set(acked) <= stored, sorted(set(acked) - stored)[:10]
+
+
+def test_the_model_loads_on_the_thread_that_decides_batches(guard, tmp_path: Path, monkeypatch) -> None:
+    """PyTorch ran the encoders at one core's speed on a thread other than the one that first used it."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from slmguard import Guard
+    from slmguard.server import ServerConfig, create_app
+
+    threads: dict[str, str] = {}
+
+    def load(*args: object, **kwargs: object) -> Guard:
+        threads["load"] = threading.current_thread().name
+        return guard
+
+    def check_batch(texts: list[str], **kwargs: object) -> list:
+        threads["decide"] = threading.current_thread().name
+        return original(texts, **kwargs)
+
+    original = guard.check_batch
+    monkeypatch.setattr(Guard, "load", staticmethod(load))
+    monkeypatch.setattr(guard, "check_batch", check_batch)
+    with TestClient(create_app(ServerConfig(log_db=f"sqlite:///{tmp_path / 'd.db'}"))) as client:
+        for _ in range(100):
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.05)
+        assert client.post("/v1/moderations", json={"input": "hello"}).status_code == 200
+    assert threads["load"] == threads["decide"]
+    assert threads["load"].startswith("slmguard-guard")
