@@ -103,6 +103,22 @@ def test_fail_mode_in_the_proxy(guard: Guard, upstream, fail_mode: str, upstream
     assert content == ("You said: Hi" if upstream_called else "I can't help with that request.")
 
 
+def test_an_unexpected_load_error_fails_readyz_instead_of_hanging(tmp_path, monkeypatch) -> None:
+    from slmguard import Guard
+
+    def broken(*args: object, **kwargs: object) -> Guard:
+        raise RuntimeError("libgomp exploded")
+
+    monkeypatch.setattr(Guard, "load", staticmethod(broken))
+    with TestClient(create_app(ServerConfig(log_db="none"))) as client:
+        deadline = time.monotonic() + 10
+        while client.get("/readyz").json()["status"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = client.get("/readyz")
+        assert r.status_code == 503 and r.json()["status"] == "failed"
+        assert r.json()["detail"] == "RuntimeError: libgomp exploded"
+
+
 def test_readyz_while_the_model_loads(tmp_path) -> None:
     cfg = ServerConfig(log_db="none", model_path=tmp_path / "missing")
     with TestClient(create_app(cfg)) as client:

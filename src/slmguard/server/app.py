@@ -190,6 +190,10 @@ async def _load_guard(state: ServerState) -> None:
         state.load_error = str(exc)
         log.error("the model could not be loaded: %s", exc)
         return
+    except Exception as exc:  # a bug or a broken install: /readyz must say "failed", not "loading" for ever
+        state.load_error = f"{type(exc).__name__}: {exc}"
+        log.exception("the model could not be loaded")
+        return
     log.info("model %s loaded in %.1f s", state.guard.model_name, time.perf_counter() - t0)
 
 
