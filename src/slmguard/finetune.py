@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from slmguard.encoders.bert import Bert, BertShape
-from slmguard.encoders.e5 import LINEARS, NORMS, E5Encoder
+from slmguard.encoders.e5 import E5Encoder, load_q4_state, q4_state
 from slmguard.encoders.e5_file import dequantize_q4
 from slmguard.eval.metrics import binary_metrics
 from slmguard.heads.thresholds import tune_threshold
@@ -137,55 +137,23 @@ def bundle_arrays(texts: Sequence[str], targets: dict[str, Any], codes: Sequence
         "shape": np.array([c.hidden, c.heads, c.ffn, c.layers]),
         "eps": np.array([c.eps]),
         **{k: np.asarray(v) for k, v in targets.items()},
-        **base_weights(file),
+        **q4_state(file),
     }
 
 
-def base_weights(file: Any) -> dict[str, np.ndarray]:
-    """The base model's weights by `Bert` parameter name; linear weights stay Q4 (suffix '.q4')."""
-    out = {
-        "positions": file.vector("emb.pos").reshape(-1, file.config.hidden),
-        "token_type": file.vector("emb.type").reshape(-1, file.config.hidden)[0],
-        "embed_norm.weight": file.vector("emb.ln.w"),
-        "embed_norm.bias": file.vector("emb.ln.b"),
-    }
-    for i in range(file.config.layers):
-        for attr, keys in LINEARS:
-            out[f"layers.{i}.{attr}.weight.q4"] = np.concatenate(
-                [file.q4_rows(f"l{i}.{k}.w", _in_features(file, attr), slice(None)) for k in keys]
-            )
-            out[f"layers.{i}.{attr}.bias"] = np.concatenate([file.vector(f"l{i}.{k}.b") for k in keys])
-        for attr, key in NORMS:
-            out[f"layers.{i}.{attr}.weight"] = file.vector(f"l{i}.{key}.w")
-            out[f"layers.{i}.{attr}.bias"] = file.vector(f"l{i}.{key}.b")
-    return out
-
-
-def _in_features(file: Any, attr: str) -> int:
-    return file.config.ffn if attr == "down" else file.config.hidden
-
-
-def bert_from_bundle(bundle: dict[str, np.ndarray], layers: Sequence[int] | None = None) -> Any:
+def bert_from_bundle(bundle: dict[str, np.ndarray], layers: Sequence[int] | None = None) -> Bert:
     """The base `Bert` (fp32) from a bundle, keeping `layers` of it; its word table is the bundle's rows."""
     hidden, heads, ffn, n_layers = (int(x) for x in bundle["shape"])
     keep = list(range(n_layers)) if layers is None else list(layers)
     shape = BertShape(hidden=hidden, heads=heads, ffn=ffn, layers=len(keep), eps=float(bundle["eps"][0]))
     table = torch.nn.Embedding.from_pretrained(torch.from_numpy(dequantize_q4(bundle["word_q4"])), freeze=True)
     bert = Bert(shape, table, torch.from_numpy(bundle["positions"]), torch.from_numpy(bundle["token_type"]))
-    state = {"embed_norm.weight": bundle["embed_norm.weight"], "embed_norm.bias": bundle["embed_norm.bias"]}
-    for new, old in enumerate(keep):
-        for key in [k for k in bundle if k.startswith(f"layers.{old}.")]:
-            name = f"layers.{new}." + key.split(".", 2)[2]
-            value = bundle[key]
-            if name.endswith(".q4"):
-                name, value = name[: -len(".q4")], dequantize_q4(value)
-            state[name] = value
-    missing, unexpected = bert.load_state_dict(
-        {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, strict=False
-    )
-    if unexpected or [m for m in missing if not m.startswith(("positions", "token_type", "word_rows"))]:
-        raise ValueError(f"bundle does not match the model: missing {missing}, unexpected {unexpected}")
-    return bert
+    state = {k: bundle[k] for k in ("embed_norm.weight", "embed_norm.bias")}
+    for new, old in enumerate(keep):  # the kept layers, renumbered
+        state.update(
+            {f"layers.{new}.{k.split('.', 2)[2]}": v for k, v in bundle.items() if k.startswith(f"layers.{old}.")}
+        )
+    return load_q4_state(bert, state, source="the bundle")
 
 
 def load_bundle(path: Path) -> dict[str, np.ndarray]:

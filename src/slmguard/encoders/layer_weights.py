@@ -48,7 +48,7 @@ def read_layers(path: Path) -> tuple[int, dict[str, np.ndarray]]:
             layers = int((f.metadata() or {})["layers"])
             raw = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open is not a mapping
     except (OSError, SafetensorError, KeyError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read fine-tuned encoder layers from {path}: {exc}") from exc
+        raise _unreadable(path, exc) from exc
     state = {}
     for name, value in raw.items():
         if not name.endswith("_scale"):
@@ -64,21 +64,26 @@ def layers_metadata(path: Path) -> dict[str, str]:
         with safe_open(str(path), "np") as f:
             return dict(f.metadata() or {})
     except (OSError, SafetensorError) as exc:
-        raise ModelLoadError(f"cannot read fine-tuned encoder layers from {path}: {exc}") from exc
+        raise _unreadable(path, exc) from exc
 
 
 def apply_layers(bert: Any, path: Path) -> Any:
     """`bert` with its layers replaced by those in `path` (fewer layers: a truncated student)."""
-    import torch
-
     layers, state = read_layers(path)
     if layers > len(bert.layers):
         raise ModelLoadError(f"{path} holds {layers} layers; the base encoder has {len(bert.layers)}")
     bert.layers = bert.layers[:layers]
-    tensors = {k: torch.from_numpy(v) for k, v in state.items()}
+    return load_state(bert, state, source=str(path))
+
+
+def load_state(bert: Any, state: dict[str, np.ndarray], *, source: str) -> Any:
+    """Load float32 `state` into `bert`: every parameter but the FROZEN tables, which its constructor set."""
+    import torch
+
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items() if not k.startswith(FROZEN)}
     missing, unexpected = bert.load_state_dict(tensors, strict=False, assign=True)  # no second fp32 copy
     if unexpected or [m for m in missing if not m.startswith(FROZEN)]:
-        raise ModelLoadError(f"{path} does not fit the encoder: missing {missing}, unexpected {unexpected}")
+        raise ModelLoadError(f"{source} does not fit the encoder: missing {missing}, unexpected {unexpected}")
     return bert
 
 
@@ -88,7 +93,7 @@ def fingerprint(path: Path) -> str:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise ModelLoadError(f"cannot read fine-tuned encoder layers from {path}: {exc}") from exc
+        raise _unreadable(path, exc) from exc
     header = int.from_bytes(raw[:8], "little") if len(raw) >= 8 else 0
     header_json = raw[8 : 8 + header]
     try:
@@ -98,3 +103,7 @@ def fingerprint(path: Path) -> str:
     digest = hashlib.sha256(json.dumps(tensors, sort_keys=True).encode())
     digest.update(raw[8 + header :])
     return digest.hexdigest()[:12]
+
+
+def _unreadable(path: Path, exc: Exception) -> ModelLoadError:
+    return ModelLoadError(f"cannot read fine-tuned encoder layers from {path}: {exc}")
