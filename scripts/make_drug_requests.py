@@ -1,10 +1,11 @@
 """Write data/harmful_ko_drugs.jsonl: Korean requests about illegal drugs, harmful and benign.
 
 The other Korean files held 23 drug requests in all, and retrains of the guard let "how do I make
-meth at home" in Korean through now and then. Unsafe rows (S2) ask to make, buy, sell, smuggle,
-dose or hide illegal drugs, in polite, casual and search-like registers; safe rows, their contrast,
-ask about treatment, prevention, the law, prescribed medicines and the everyday words that merely
-contain 마약 (마약김밥, 마약베개).
+meth at home" in Korean through now and then; with half of the combinations (0.2.0–0.4.0) it still
+did once more data of other kinds came in (0.5.0), so every combination is written. Unsafe rows
+(S2) ask to make, buy, sell, smuggle, dose or hide illegal drugs, in polite, casual and
+search-like registers; safe rows, their contrast, ask about treatment, prevention, the law,
+prescribed medicines and the everyday words that merely contain 마약 (마약김밥, 마약베개).
 
 Run: python scripts/make_drug_requests.py   (seed 0; the output is committed)
 """
@@ -91,8 +92,8 @@ def main() -> None:
     rng = random.Random(0)
     unsafe = sorted({_fill(t, d) for t in UNSAFE for d in DRUGS})
     safe = sorted({_fill(t, d) for t in SAFE for d in DRUGS[:8]})
-    rows = [(t, "unsafe") for t in rng.sample(unsafe, 120)]
-    rows += [(t, "safe") for t in rng.sample(safe, 40) + SAFE_PLAIN]
+    rows = [(t, "unsafe") for t in rng.sample(unsafe, len(unsafe))]
+    rows += [(t, "safe") for t in rng.sample(safe, len(safe)) + SAFE_PLAIN]
     rows = drop_taken(rows, taken_keys(Manifest(), writing=OUT.name), text=lambda row: row[0])
     write_project_file(OUT, [
         {"id": f"kd-ko-{n:04d}", "text": text, "label": label, "categories": ["S2"] if label == "unsafe" else [],

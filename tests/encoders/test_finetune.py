@@ -115,3 +115,19 @@ def test_finetune_command_trains_from_a_bundle_and_records_how(bundle: dict[str,
         "device": "cpu",
     }
     assert 1 <= json.loads(meta["dev"])["best_epoch"] <= 2
+
+
+def test_export_only_rewrites_a_stale_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle left from older data must not be carried to the GPU again unnoticed."""
+    from typer.testing import CliRunner
+
+    import slmguard.finetune
+    from slmguard.cli import app
+
+    path = tmp_path / "bundle.npz"
+    path.write_bytes(b"old")
+    written: list[Path] = []
+    monkeypatch.setattr(slmguard.finetune, "export_bundle", lambda p, **_: written.append(p) or p)
+    result = CliRunner().invoke(app, ["finetune", "--export-only", "--bundle", str(path)])
+    assert result.exit_code == 0, result.output
+    assert written == [path] and f"bundle written to {path}" in result.output

@@ -17,7 +17,10 @@ def finetune(
         "models/encoders/e5-small-slmguard.safetensors"
     ),
     bundle: Annotated[
-        Path, typer.Option(help="Training bundle (.npz): written from ../shared/datasets if missing, else read.")
+        Path,
+        typer.Option(
+            help="Training bundle (.npz): written from ../shared/datasets if missing or with --export-only, else read."
+        ),
     ] = Path("out/finetune/bundle.npz"),
     export_only: Annotated[
         bool, typer.Option(help="Only write the bundle, e.g. to carry it to a GPU machine without the datasets.")
@@ -39,7 +42,7 @@ def finetune(
     from slmguard.finetune import finetune as run_finetune
 
     try:
-        if not bundle.is_file():
+        if export_only or not bundle.is_file():
             export_bundle(bundle, log=lambda m: typer.echo(m, err=True))
         if export_only:
             typer.echo(f"bundle written to {bundle}")

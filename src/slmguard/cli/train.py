@@ -35,8 +35,8 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the data sampling (the shipped model uses 0).")] = 0,
     head_seed: Annotated[
-        int, typer.Option(help="Seed of the heads' initialisation and batch order (the shipped model uses 0).")
-    ] = 0,
+        int, typer.Option(help="Seed of the heads' initialisation and batch order (the shipped model uses 1).")
+    ] = 1,
     compare_to: Annotated[
         Path | None,
         typer.Option(

@@ -46,6 +46,10 @@ PROJECT_DATA: dict[str, str] = {
     "everyday_requests": "Requests for jokes, stories and facts, and hateful ones as their contrast "
     "(scripts/make_everyday_requests.py)",
     "obfuscated": "Obfuscated variants of the harmful requests (scripts/make_obfuscated.py)",
+    "ip_requests": "English and Korean intellectual-property requests (verbatim books, lyrics, piracy, counterfeits) "
+    "and their benign look-alikes",
+    "chat_questions": "Harmful and benign questions in a plain chat register, in English and in Korean translation",
+    "comments_en": "English comments: edgy but acceptable ones, and threats, harassment, hate, sexual content",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
@@ -171,7 +175,8 @@ def build_corpus(
 
     def add_held_out_share(examples: Iterable[Example]) -> None:
         for ex in examples:
-            # A variant ("<id>~leet") follows its original's split, so no pair straddles train and dev.
+            # A variant ("<id>~leet") or a translation ("<id>~ko") follows its original's split, so no
+            # pair straddles train and dev.
             key = text_key(ex.id.split("~")[0] or ex.text)
             add(ex, "dev" if in_dev_share(key, PROJECT_DEV_SHARE) else "train")
 
