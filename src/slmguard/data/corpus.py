@@ -50,6 +50,7 @@ PROJECT_DATA: dict[str, str] = {
     "and their benign look-alikes",
     "chat_questions": "Harmful and benign questions in a plain chat register, in English and in Korean translation",
     "comments_en": "English comments: edgy but acceptable ones, and threats, harassment, hate, sexual content",
+    "chat_benign": "Benign look-alikes and everyday requests in a plain chat register, in English and Korean",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)

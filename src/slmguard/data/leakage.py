@@ -44,6 +44,8 @@ def char_grams(text: str, n: int = 5) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class NearCopy:
+    """A checked text and the held-out row it nearly copies."""
+
     index: int
     """Position of the checked text."""
     source: str
