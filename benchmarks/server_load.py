@@ -4,6 +4,10 @@ Starts the server (and a fake upstream LLM) as subprocesses on 127.0.0.1, then:
 1. throughput: `--clients` concurrent clients send single-text /v1/moderations for `--duration` s;
 2. proxy overhead: sequential non-streamed chat completions, direct to the upstream vs through the guard;
 3. soak: `--soak-seconds` of steady load (10 minutes with --soak-seconds 600), server RSS sampled.
+These three run with the verdict memo off (SLMGUARD_VERDICT_MEMO=0): every text is decided by the
+model, as for traffic that never repeats. Then
+4. repeating traffic: a second server with the default memo, `--clients` clients drawing texts from
+   the project's written rows with Zipf popularity (exponent 1.3), as query logs repeat.
 Writes benchmarks/results/server.json and benchmarks/sections/40-server.md.
 """
 
@@ -14,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -74,8 +79,23 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def load(url: str, *, clients: int, seconds: float, path: str = "/v1/moderations") -> dict[str, Any]:
-    """Closed-loop load: each client sends its next request when the previous one is answered."""
+ZIPF_EXPONENT = 1.3
+
+
+def zipf_texts(n: int, seed: int = 0) -> list[str]:
+    """`n` texts drawn from the project's written rows with Zipf popularity: what a repeating log looks like."""
+    pool = sorted({json.loads(line)["text"] for path in sorted((REPO / "data").glob("*.jsonl"))
+                   for line in path.open(encoding="utf-8")})  # fmt: skip
+    rng = random.Random(seed)
+    rng.shuffle(pool)
+    weights = [1 / (rank + 1) ** ZIPF_EXPONENT for rank in range(len(pool))]
+    return rng.choices(pool, weights=weights, k=n)
+
+
+async def load(
+    url: str, *, clients: int, seconds: float, texts: list[str] = TEXTS, path: str = "/v1/moderations"
+) -> dict[str, Any]:
+    """Closed-loop load: each client sends its next request when the previous one is answered (request i: texts[i])."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     stop = time.monotonic() + seconds
@@ -86,7 +106,7 @@ async def load(url: str, *, clients: int, seconds: float, path: str = "/v1/moder
             while time.monotonic() < stop:
                 t0 = time.perf_counter()
                 try:
-                    r = await c.post(path, json={"input": TEXTS[i % len(TEXTS)]})
+                    r = await c.post(path, json={"input": texts[i % len(texts)]})
                     key = None if r.status_code == 200 else str(r.status_code)
                 except httpx.HTTPError as exc:
                     key = type(exc).__name__
@@ -118,6 +138,7 @@ def guard_share(url: str) -> dict[str, float]:
             "slmguard_guard_batch_seconds_sum",
             "slmguard_guard_batch_seconds_count",
             "slmguard_batch_texts_sum",
+            "slmguard_memo_hits",
         ):
             if line.startswith(name + " "):
                 values[name] = float(line.split()[1])
@@ -126,6 +147,7 @@ def guard_share(url: str) -> dict[str, float]:
         "micro_batches": int(values.get("slmguard_guard_batch_seconds_count", 0)),
         "mean_texts_per_batch": round(values.get("slmguard_batch_texts_sum", 0) / batches, 1),
         "mean_guard_ms_per_batch": round(1000 * values.get("slmguard_guard_batch_seconds_sum", 0) / batches, 1),
+        "memo_hits": int(values.get("slmguard_memo_hits", 0)),
     }
 
 
@@ -190,10 +212,15 @@ def main() -> None:
         [sys.executable, "-m", "uvicorn", "tests.server.fake_upstream:app", "--port", str(up_port),
          "--log-level", "warning"], cwd=REPO, env=env,
     )  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "slmguard.cli", "serve", "--port", str(port), "--log-db", f"sqlite:///{tmp / 'd.db'}",
-         "--upstream-url", f"http://127.0.0.1:{up_port}/v1", "--log-level", "warning"], cwd=REPO, env=env,
-    )  # fmt: skip
+
+    def start_server(db: Path, **settings: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "slmguard.cli", "serve", "--port", str(port), "--log-db", f"sqlite:///{db}",
+             "--upstream-url", f"http://127.0.0.1:{up_port}/v1", "--log-level", "warning"], cwd=REPO,
+            env={**env, **settings},
+        )  # fmt: skip
+
+    server = start_server(tmp / "d.db", SLMGUARD_VERDICT_MEMO="0")
     url, up_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{up_port}"
     try:
         wait_ready(f"{up_url}/docs", upstream)
@@ -211,6 +238,14 @@ def main() -> None:
         import sqlite3
 
         rows = sqlite3.connect(tmp / "d.db").execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+        server.terminate()
+        server.wait(30)
+        print("repeating traffic, verdict memo on ...", flush=True)
+        server = start_server(tmp / "d2.db")
+        wait_ready(f"{url}/readyz", server)
+        repeating = asyncio.run(load(url, clients=args.clients, seconds=args.duration, texts=zipf_texts(200_000)))
+        repeating["guard"] = guard_share(url)
+        print(repeating, flush=True)
     finally:
         for p in (server, upstream):
             p.terminate()
@@ -223,6 +258,7 @@ def main() -> None:
         "proxy_overhead": overhead,
         "soak": soaked,
         "decision_log_rows": rows,
+        "repeating": repeating,
     }
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "server.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -230,7 +266,7 @@ def main() -> None:
 
 
 def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
-    t, o, s = r["throughput"], r["proxy_overhead"], r["soak"]
+    t, o, s, z = r["throughput"], r["proxy_overhead"], r["soak"], r["repeating"]
 
     def mark(ok: bool) -> str:
         return "✅" if ok else "❌"
@@ -261,11 +297,20 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"{s['rss_end_mb']} (max {s['rss_max_mb']}) | |",
         f"| soak: memory growth | {s['growth_pct']} % | < 10 % {mark(s['growth_pct'] < 10)} (target is for 600 s) |",
         f"| soak: requests, errors | {s['requests_ok']}, {sum(s['errors'].values())} | |",
+        f"| repeating traffic (Zipf {ZIPF_EXPONENT}, verdict memo on), {z['clients']} clients: requests/s | "
+        f"{z['rps']} | |",
+        f"| repeating traffic: p50, p99 latency (ms) | {z['p50_ms']}, {z['p99_ms']} | |",
+        f"| repeating traffic: answered from the memo, errors | "
+        f"{z['guard']['memo_hits'] / max(z['requests_ok'], 1):.0%}, {sum(z['errors'].values())} | |",
         "",
         f"The guard decided {t['guard']['mean_texts_per_batch']} texts per micro-batch in "
         f"{t['guard']['mean_guard_ms_per_batch']:.0f} ms on average (from `/metrics`), so the encoder, not the "
         "server, sets the throughput. The proxy row holds two guard decisions (input and output) and two "
-        "decision-log commits.",
+        "decision-log commits. The rows above the repeating-traffic ones run with the verdict memo off, so "
+        "every text is decided by the model (the same eight short texts go round); the repeating-traffic rows "
+        "start a second server with the default memo (`verdict_memo`, 8,192 texts) and draw each request's "
+        "text from the project's written rows with Zipf popularity, as query logs repeat: a remembered text "
+        "costs no model call, but is still logged.",
     ]
     (HERE / "sections").mkdir(exist_ok=True)
     (HERE / "sections" / "40-server.md").write_text("\n".join(lines) + "\n")

@@ -132,6 +132,22 @@ def test_metrics_count_requests_and_decisions(make_client) -> None:
     assert "slmguard_guard_batch_seconds_count" in text and "slmguard_queue_texts 0.0" in text
 
 
+def test_repeated_texts_come_from_the_verdict_memo_and_are_still_logged(make_client, tmp_path: Path) -> None:
+    import sqlite3
+
+    client = make_client()
+    first = client.post("/v1/guard", json={"input": [UNSAFE, SAFE]}).json()["results"]
+    again = client.post("/v1/guard", json={"input": [SAFE, UNSAFE, UNSAFE]}).json()["results"]
+    assert [r["unsafe_score"] for r in again] == [first[1]["unsafe_score"], *[first[0]["unsafe_score"]] * 2]
+    assert "slmguard_memo_hits 3.0" in client.get("/metrics").text
+    rows = sqlite3.connect(tmp_path / "decisions.db").execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    assert rows == 5  # every decision is logged, remembered or not
+
+    off = make_client(verdict_memo=0, log_db="none")
+    off.post("/v1/guard", json={"input": [SAFE, SAFE]})
+    assert "slmguard_memo_hits 0.0" in off.get("/metrics").text
+
+
 def test_health_readiness_and_offline_docs(make_client) -> None:
     client = make_client()
     docs = client.get("/docs")

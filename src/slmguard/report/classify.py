@@ -7,7 +7,6 @@ normalised log itself is never rewritten: DuckDB (or Spark) joins the parts at a
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,11 +15,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from slmguard import Guard, Verdict
+from slmguard.verdict_memo import VerdictMemo
 
 BATCH = 256
 PART_ROWS = 2048
 MEMO_TEXTS = 50_000
-"""Verdicts remembered across batches (query logs repeat a lot); about 30 MB at this size."""
+"""Verdicts remembered across batches (query logs repeat a lot); about 30 MB at this size
+(texts over `verdict_memo.MAX_CHARS` are classified every time and never kept)."""
+
 
 VERDICT_SCHEMA = pa.schema(
     [
@@ -57,18 +59,11 @@ def classify_missing(
     done_dir.mkdir(parents=True, exist_ok=True)
     done = _done_ids(done_dir)
     part = len(list(done_dir.glob("part-*.parquet")))
-    memo: OrderedDict[str, dict[str, object]] = OrderedDict()
+    memo = VerdictMemo(guard.check_batch, memo_texts, keep=_record)
     buffer: list[dict[str, object]] = []
     classified = 0
     for ids, texts in _pending_batches(log, done):
-        new = [t for t in dict.fromkeys(texts) if t not in memo]
-        for text, verdict in zip(new, guard.check_batch(new) if new else [], strict=True):
-            memo[text] = _record(verdict)
-        for rid, text in zip(ids, texts, strict=True):
-            memo.move_to_end(text)
-            buffer.append({"row_id": rid, **memo[text]})
-        while len(memo) > memo_texts:
-            memo.popitem(last=False)
+        buffer += [{"row_id": rid, **record} for rid, record in zip(ids, memo.check_batch(texts), strict=True)]
         classified += len(ids)
         if progress is not None:
             progress(len(ids))

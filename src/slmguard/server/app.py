@@ -28,6 +28,7 @@ from slmguard.server.decision_log import DecisionLog, open_log
 from slmguard.server.metrics import Metrics
 from slmguard.server.proxy import Upstream
 from slmguard.server.schemas import ErrorResponse
+from slmguard.verdict_memo import VerdictMemo
 
 log = logging.getLogger("slmguard.server")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -170,12 +171,20 @@ def _openapi_without_422(app: FastAPI) -> None:
 
 
 def _check_with(state: ServerState) -> Any:
+    """The micro-batcher's classifier: the guard behind the verdict memo (`verdict_memo` texts)."""
+
     def check(texts: list[str]) -> list[Verdict]:
         if state.guard is None:
             raise RuntimeError("the model is not loaded yet")
         return state.guard.check_batch(texts)
 
-    return check
+    memo = VerdictMemo(check, state.config.verdict_memo, keep=_same)
+    state.metrics.memo_hits.set_function(lambda: memo.hits)
+    return memo.check_batch
+
+
+def _same(verdict: Verdict) -> Verdict:
+    return verdict
 
 
 async def _load_guard(state: ServerState) -> None:

@@ -42,6 +42,9 @@ class ServerConfig(BaseSettings):
     max_queue: int = Field(512, ge=1, description="Texts waiting for the guard; beyond it requests get 429.")
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_inputs: int = Field(256, ge=1, description="Texts in one request.")
+    verdict_memo: int = Field(
+        8192, ge=0, description="Texts whose verdicts are remembered (0: off): a repeated text costs no model call."
+    )
     guard_timeout_s: float = Field(10.0, gt=0, description="Longest wait for a verdict.")
     stream_check_chars: int = Field(200, ge=1, description="Hold-back: characters buffered before each check.")
 

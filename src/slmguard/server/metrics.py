@@ -36,6 +36,7 @@ class Metrics:
             "slmguard_batch_texts", "Texts per micro-batch", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r
         )
         self.queue_depth = Gauge("slmguard_queue_texts", "Texts waiting for the guard", registry=r)
+        self.memo_hits = Gauge("slmguard_memo_hits", "Texts answered from the verdict memo since start", registry=r)
         self.rejected = Counter("slmguard_rejected_total", "Requests refused by backpressure", registry=r)
         self.upstream_seconds = Histogram(
             "slmguard_upstream_seconds",
