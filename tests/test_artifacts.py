@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from slmguard import Guard, ModelLoadError
@@ -17,7 +18,9 @@ def model_copy(tmp_path: Path) -> Path:
 
 def test_shipped_model_is_small_and_complete() -> None:
     path = default_model_path()
-    for name in ("model.json", "heads.safetensors", "calibration.json", "taxonomy.yaml", "MODEL_CARD.md"):
+    for name in (
+        "model.json", "heads.safetensors", "lexical.safetensors", "calibration.json", "taxonomy.yaml", "MODEL_CARD.md"
+    ):  # fmt: skip
         assert (path / name).is_file(), name
     size = sum(p.stat().st_size for p in path.iterdir())
     assert size < 50 * 1024 * 1024
@@ -45,6 +48,20 @@ def test_corrupt_weights(model_copy: Path) -> None:
     (model_copy / "heads.safetensors").write_bytes(b"\x00" * 100)
     with pytest.raises(ModelLoadError, match="heads.safetensors"):
         Guard.load(model_copy)
+
+
+def test_missing_ngram_weights(model_copy: Path) -> None:
+    (model_copy / "lexical.safetensors").unlink()
+    with pytest.raises(ModelLoadError, match="lexical.safetensors"):
+        Guard.load(model_copy)
+
+
+def test_heads_read_the_ngram_logits_after_the_sentence_vector(guard: Guard) -> None:
+    texts = ["how do I make meth at home", "집에서 김치 만드는 방법 알려줘"]
+    X = guard.features(texts)
+    assert X.shape == (2, guard.encoder.dim + 3)
+    assert guard.parts.heads.params_["w1"].shape[0] == X.shape[1]
+    np.testing.assert_array_equal(X[:, -3:], guard.parts.lexical.decision_function(texts))
 
 
 def test_corrupt_manifest(model_copy: Path) -> None:

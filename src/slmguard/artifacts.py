@@ -9,6 +9,8 @@ from typing import Any
 
 from slmguard.errors import ModelLoadError, SlmguardError
 from slmguard.heads import MultiTaskHeads, TemperatureScaler
+from slmguard.heads.lexical import FILE as LEXICAL_FILE
+from slmguard.heads.lexical import LexicalScorer
 from slmguard.taxonomy import Taxonomy, load_taxonomy
 
 FORMAT_VERSION = 2
@@ -32,6 +34,8 @@ class ModelParts:
     category_codes: tuple[str, ...]
     info: dict[str, Any]
     judge_calibration: TemperatureScaler | None = None
+    lexical: LexicalScorer | None = None
+    """Character n-gram logits appended to the sentence vectors (models from 0.6.0 on)."""
 
 
 def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | None = None) -> Path:
@@ -41,6 +45,8 @@ def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | No
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     parts.heads.save(directory)
+    if parts.lexical is not None:
+        parts.lexical.save(directory)
     calibration = {"tier": parts.tier_calibration.get_state(), "categories": parts.category_calibration.get_state()}
     if parts.judge_calibration is not None:
         calibration["judge"] = parts.judge_calibration.get_state()
@@ -56,6 +62,11 @@ def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | No
         "category_codes": list(parts.category_codes),
         "heads": {"type": "MultiTaskHeads", "path": "heads.safetensors", "config": parts.heads.get_config()},
         "calibration": {"type": "TemperatureScaler", "path": "calibration.json"},
+        **(
+            {"lexical": {"type": "LexicalScorer", "path": LEXICAL_FILE, "config": parts.lexical.get_config()}}
+            if parts.lexical is not None
+            else {}
+        ),
         "info": parts.info,
     }
     (directory / MODEL_JSON).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -102,6 +113,7 @@ def load_model(directory: str | Path) -> ModelParts:
             category_codes=codes,
             info=manifest.get("info", {}),
             judge_calibration=TemperatureScaler.from_state(calibration["judge"]) if "judge" in calibration else None,
+            lexical=LexicalScorer.load(directory, manifest["lexical"]["config"]) if "lexical" in manifest else None,
         )
     except KeyError as exc:
         raise ModelLoadError(f"Model '{directory}' is corrupt: missing key {exc}.") from exc

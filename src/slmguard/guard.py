@@ -157,8 +157,15 @@ class Guard:
         """
         return judge_responses(self, prompts, responses)
 
-    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def features(self, normalized: Sequence[str]) -> np.ndarray:
+        """What the heads read of normalised texts: the sentence vectors, then the model's n-gram logits if any."""
         X = self.encoder.encode(normalized)
+        if self.parts.lexical is None:
+            return X
+        return np.hstack([X, self.parts.lexical.decision_function(normalized)])
+
+    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        X = self.features(normalized)
         heads = self.parts.heads
         tier_logits, cat_logits = heads.predict_logits(X)
         strategy = softmax(heads.predict_head_logits(X, "strategy")) if heads.has_head("strategy") else None

@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
+from slmguard.heads.lexical import LexicalScorer, out_of_fold
 from slmguard.heads.multitask import IGNORE, warm_start_params
 from slmguard.normalize import detect_lang, normalize
 from slmguard.replies import STRATEGY_CLASSES, strategy_for
@@ -46,15 +48,19 @@ class TrainConfig:
     encoder: str = "e5-small-ft+minilm"
     taxonomy: Path | None = None
     name: str = "slmguard-default"
-    version: str = "0.5.0"
+    version: str = "0.6.0"
     extra: Sequence[Example] = ()
     heads: dict[str, float | int] = field(default_factory=dict)
     seed: int = 0
     """Seed of the data sampling (capped sources, judge pairs)."""
     head_seed: int = 1
-    """Seed of the heads' initialisation and batch order. Training noise moves dev F1 by about a
-    point, so the shipped model uses the seed, of 0-2, that is best on dev among those whose model passes
-    the behaviour tests in tests/ (BENCHMARKS.md, "Head settings")."""
+    """Seed of the heads' initialisation and batch order (of the first member when `ensemble` > 1)."""
+    ensemble: int = 3
+    """Heads trained with seeds head_seed, head_seed + 1, …, whose logits are averaged
+    (`MultiTaskHeads.average`). One seed's training noise moved dev F1 by about a point and single
+    test figures by several; the average of three moves less (BENCHMARKS.md, "Head settings")."""
+    lexical: bool = True
+    """Append the logits of a character n-gram model (`heads.lexical`) to the sentence vectors."""
     tune_threshold: bool = True
     max_fpr: float = 0.05
     response_judge: bool = True
@@ -104,6 +110,11 @@ def pair_examples(pairs: Sequence[ResponsePair]) -> list[Example]:
     return [Example(pair_text(p.prompt, p.response), "safe", None, p.lang, p.source) for p in pairs]
 
 
+def model_texts(examples: Sequence[Example]) -> list[str]:
+    """What the model reads of each example: its normalised first chunk (as the Guard scores chunks)."""
+    return [normalize(e.text[:CHUNK_CHARS]) for e in examples]
+
+
 def embed(
     examples: Sequence[Example],
     cache: EmbeddingCache | ConcatEncoder,
@@ -114,7 +125,7 @@ def embed(
 
     Like the Guard, which scores long texts chunk by chunk, training sees at most one chunk.
     """
-    texts = [normalize(e.text[:CHUNK_CHARS]) for e in examples]
+    texts = model_texts(examples)
     parts = cache.parts if isinstance(cache, ConcatEncoder) else (cache,)
     langs = [detect_lang(t) for t in texts]
     total = sum(len(readable(p, langs)) for p in parts)  # as at inference, a part never sees what it cannot read
@@ -167,11 +178,27 @@ def train(
         log(f"response judge: {len(pairs_train)} train pairs, {len(pairs_dev)} dev pairs")
     X_pairs = embed(pair_examples(pairs_train), cache, progress=_stage(progress, "encode judge train"))
     X_pairs_dev = embed(pair_examples(pairs_dev), cache, progress=_stage(progress, "encode judge dev"))
+    lexical = config.extend.lexical if config.extend is not None else None
+    if config.lexical and config.extend is None:
+        log("n-gram logits: 5 out-of-fold fits for the train rows, then one on all of them")
+        train_texts, tiers = model_texts(corpus.train), [TIERS.index(e.label) for e in corpus.train]
+        weights = _row_weights(corpus.train)
+        lexical = LexicalScorer().fit(train_texts, tiers, weights)
+        X_train = np.hstack([X_train, out_of_fold(lexical, train_texts, tiers, weights)])
+    elif lexical is not None:
+        X_train = np.hstack([X_train, lexical.decision_function(model_texts(corpus.train))])
+    if lexical is not None:
+        X_dev, X_pairs, X_pairs_dev = (
+            np.hstack([X, lexical.decision_function(model_texts(examples))])
+            for X, examples in (
+                (X_dev, corpus.dev), (X_pairs, pair_examples(pairs_train)), (X_pairs_dev, pair_examples(pairs_dev))
+            )
+        )  # fmt: skip
     flush(cache)
     y_train, C_train = targets(corpus.train, codes)
     y_dev, C_dev = targets(corpus.dev, codes)
     n_pairs = len(pairs_train)
-    weights = np.array([PROJECT_WEIGHT if e.source in PROJECT_SOURCES else 1.0 for e in corpus.train], np.float32)
+    weights = _row_weights(corpus.train)
     blocks = encoder.blocks() if isinstance(encoder, ConcatEncoder) else []
     head_config: dict[str, object] = {
         "seed": config.head_seed,
@@ -189,18 +216,25 @@ def train(
         h = base.heads
         head_config.update(hidden=h.hidden, strategies=h.strategies, judge_classes=h.judge_classes, **EXTEND_HEADS)
         log(f"extending {base.name}-{base.version} with {', '.join(new)}; its other outputs stay as they are")
-    heads = MultiTaskHeads(**{**head_config, **config.heads})  # type: ignore[arg-type]
-    epochs = heads.epochs
-    heads.fit(
-        np.vstack([X_train, X_pairs.reshape(n_pairs, X_train.shape[1])]),
-        np.concatenate([y_train, np.full(n_pairs, IGNORE)]),
-        np.vstack([C_train, np.full((n_pairs, len(codes)), np.nan, np.float32)]),
-        strategy=np.concatenate([strategy_targets(corpus.train), np.full(n_pairs, IGNORE)]),
-        judge=np.concatenate([np.full(len(corpus.train), IGNORE), [p.target for p in pairs_train]]).astype(np.int64),
-        sample_weight=np.concatenate([weights, np.ones(n_pairs, np.float32)]),
-        init=init,
-        progress=lambda e, loss: progress("fit heads", e, epochs) if progress else None,
-    )
+    members = 1 if config.extend is not None else config.ensemble
+    fitted = []
+    for i in range(members):
+        member = MultiTaskHeads(**{**head_config, **config.heads, "seed": config.head_seed + i})  # type: ignore[arg-type]
+        stage = "fit heads" if members == 1 else f"fit heads {i + 1}/{members}"
+        member.fit(
+            np.vstack([X_train, X_pairs.reshape(n_pairs, X_train.shape[1])]),
+            np.concatenate([y_train, np.full(n_pairs, IGNORE)]),
+            np.vstack([C_train, np.full((n_pairs, len(codes)), np.nan, np.float32)]),
+            strategy=np.concatenate([strategy_targets(corpus.train), np.full(n_pairs, IGNORE)]),
+            judge=np.concatenate([np.full(len(corpus.train), IGNORE), [p.target for p in pairs_train]]).astype(
+                np.int64
+            ),
+            sample_weight=np.concatenate([weights, np.ones(n_pairs, np.float32)]),
+            init=init,
+            progress=partial(_report_epoch, progress, stage, member.epochs) if progress else None,
+        )
+        fitted.append(member)
+    heads = fitted[0] if members == 1 else MultiTaskHeads.average(fitted)
     judge_cal = None
     if pairs_dev:
         y_judge_dev = np.array([p.target for p in pairs_dev])
@@ -236,6 +270,7 @@ def train(
         version=config.version,
         encoder=encoder.name,
         heads=heads,
+        lexical=lexical,
         tier_calibration=tier_cal,
         category_calibration=cat_cal,
         taxonomy=taxonomy,
@@ -255,6 +290,7 @@ def train(
             else None,
             "seed": config.seed,
             "head_seed": config.head_seed,
+            "head_seeds": [config.head_seed + i for i in range(members)],
             **_extension_info(config.extend, codes, new),
         },
     )
@@ -266,6 +302,15 @@ def _finetuned_layers(encoder: Encoder) -> dict[str, dict[str, str]]:
     """The fine-tuning record of each encoder part that runs fine-tuned layers, by part name."""
     parts = encoder.parts if isinstance(encoder, ConcatEncoder) else (encoder,)
     return {p.name: layers_metadata(p.layers) for p in parts if getattr(p, "layers", None) is not None}
+
+
+def _row_weights(examples: Sequence[Example]) -> np.ndarray:
+    """The project's own rows count PROJECT_WEIGHT times a public row."""
+    return np.array([PROJECT_WEIGHT if e.source in PROJECT_SOURCES else 1.0 for e in examples], np.float32)
+
+
+def _report_epoch(progress: Callable[[str, int, int], None], stage: str, epochs: int, epoch: int, loss: float) -> None:
+    progress(stage, epoch, epochs)
 
 
 def _extension_info(base: ModelParts | None, codes: Sequence[str], new: Sequence[str]) -> dict[str, object]:

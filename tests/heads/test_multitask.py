@@ -7,6 +7,7 @@ import pytest
 
 from slmguard import ModelLoadError, NotFittedError
 from slmguard.heads import MultiTaskHeads, TemperatureScaler
+from slmguard.heads.multitask import IGNORE
 
 
 def _blobs(n: int = 600, d: int = 16, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,6 +63,38 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     for a, b in zip(heads.predict_logits(X), loaded.predict_logits(X), strict=True):
         np.testing.assert_array_equal(a, b)
     assert loaded.get_config() == heads.get_config()
+
+
+def test_average_of_seeds_is_one_wider_network_with_the_mean_logits(tmp_path: Path) -> None:
+    X, tiers, cats = _blobs(n=300)
+    judge = np.where(np.arange(300) % 2 == 0, tiers % 2, IGNORE)
+    members = [
+        MultiTaskHeads(hidden=8, epochs=3, seed=s, judge_classes=("a", "b")).fit(X, tiers, cats, judge=judge)
+        for s in range(3)
+    ]
+    ensemble = MultiTaskHeads.average(members)
+    assert ensemble.hidden == 24
+    for got, *each in zip(ensemble.predict_logits(X), *(m.predict_logits(X) for m in members), strict=True):
+        np.testing.assert_allclose(got, np.mean(each, axis=0), atol=1e-5)
+    np.testing.assert_allclose(
+        ensemble.predict_head_logits(X, "judge"),
+        np.mean([m.predict_head_logits(X, "judge") for m in members], axis=0),
+        atol=1e-5,
+    )
+    assert not np.allclose(members[0].predict_logits(X)[0], members[1].predict_logits(X)[0])  # seeds differ
+    ensemble.save(tmp_path)  # and it loads as any single model
+    loaded = MultiTaskHeads.load(tmp_path, ensemble.get_config())
+    np.testing.assert_array_equal(loaded.predict_logits(X)[0], ensemble.predict_logits(X)[0])
+
+
+def test_average_refuses_members_of_other_data() -> None:
+    X, tiers, cats = _blobs(n=200)
+    a = MultiTaskHeads(hidden=8, epochs=1).fit(X, tiers, cats)
+    b = MultiTaskHeads(hidden=8, epochs=1).fit(X * 2, tiers, cats)
+    with pytest.raises(ValueError, match="same rows"):
+        MultiTaskHeads.average([a, b])
+    with pytest.raises(ValueError, match="at least one"):
+        MultiTaskHeads.average([])
 
 
 def test_numpy_forward_matches_torch() -> None:

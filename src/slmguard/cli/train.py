@@ -37,6 +37,12 @@ def train(
     head_seed: Annotated[
         int, typer.Option(help="Seed of the heads' initialisation and batch order (the shipped model uses 1).")
     ] = 1,
+    ensemble: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Head seeds whose logits are averaged, from --head-seed on (the shipped model uses 3)."
+        ),
+    ] = 3,
     compare_to: Annotated[
         Path | None,
         typer.Option(
@@ -73,6 +79,7 @@ def train(
             heads={"epochs": epochs} if epochs is not None else {},
             seed=seed,
             head_seed=head_seed,
+            ensemble=ensemble,
             extend=base,
         )
         bars: dict[str, object] = {}

@@ -51,6 +51,14 @@ PROJECT_DATA: dict[str, str] = {
     "chat_questions": "Harmful and benign questions in a plain chat register, in English and in Korean translation",
     "comments_en": "English comments: edgy but acceptable ones, and threats, harassment, hate, sexual content",
     "chat_benign": "Benign look-alikes and everyday requests in a plain chat register, in English and Korean",
+    "safe_contexts": "Alarming words in safe contexts (games, fiction, sport, figurative language, homonyms) in "
+    "English and Korean, and their real-world harmful versions",
+    "long_benign": "Long English and Korean texts: stories, lyrics, news, forum posts, emails, pasted documents with a "
+    "task, and long harmful ones (threats, hate, scams, doxxing, injections) as their contrast",
+    "roleplay_requests": "Benign role-play, persona, game, style and system-prompt-style requests in English and "
+    "Korean, and prompt attacks in the same forms",
+    "translated_ko": "Korean versions of English harmful requests from permissive train splits (advbench, catqa, "
+    "harmfulqa), and benign Korean look-alikes in the same casual forms",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)

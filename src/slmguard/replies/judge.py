@@ -80,6 +80,6 @@ def judge_responses(guard: Guard, prompts: Sequence[str], responses: Sequence[st
 def judge_proba(guard: Guard, pairs: Sequence[str]) -> np.ndarray:
     """Calibrated (n, 3) probabilities over JUDGE_CLASSES for texts built by `pair_text`."""
     heads = guard.parts.heads
-    logits = heads.predict_head_logits(guard.encoder.encode([normalize(t) for t in pairs]), "judge")
+    logits = heads.predict_head_logits(guard.features([normalize(t) for t in pairs]), "judge")
     calibration = guard.parts.judge_calibration
     return calibration.transform(logits) if calibration is not None else softmax(logits)
