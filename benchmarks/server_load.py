@@ -302,6 +302,8 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"| repeating traffic: p50, p99 latency (ms) | {z['p50_ms']}, {z['p99_ms']} | |",
         f"| repeating traffic: answered from the memo, errors | "
         f"{z['guard']['memo_hits'] / max(z['requests_ok'], 1):.0%}, {sum(z['errors'].values())} | |",
+        f"| repeating traffic: guard time per micro-batch (ms), texts per micro-batch | "
+        f"{z['guard']['mean_guard_ms_per_batch']}, {z['guard']['mean_texts_per_batch']} | |",
         "",
         f"The guard decided {t['guard']['mean_texts_per_batch']} texts per micro-batch in "
         f"{t['guard']['mean_guard_ms_per_batch']:.0f} ms on average (from `/metrics`), so the encoder, not the "
@@ -310,7 +312,9 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         "every text is decided by the model (the same eight short texts go round); the repeating-traffic rows "
         "start a second server with the default memo (`verdict_memo`, 8,192 texts) and draw each request's "
         "text from the project's written rows with Zipf popularity, as query logs repeat: a remembered text "
-        "costs no model call, but is still logged.",
+        "costs no model call, but is still logged. Those rows are longer than the eight short texts (a "
+        "text the memo does not know costs the model more), so compare its memo share and guard time per "
+        "micro-batch, not only its requests/s, with the rows above.",
     ]
     (HERE / "sections").mkdir(exist_ok=True)
     (HERE / "sections" / "40-server.md").write_text("\n".join(lines) + "\n")

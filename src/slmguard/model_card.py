@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from slmguard.guard import Guard
 
 
+LEXICAL_LINE = (
+    "- The heads also read three tier logits of a character n-gram model (hashed 2-4-grams, a logistic regression "
+    "on the same train rows, out-of-fold for the heads' own rows; `heads/lexical.py`)."
+)
+
+
 def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = None) -> str:
     """Markdown model card: every dataset with its licence and rows, dev metrics, test metrics, limits.
 
@@ -35,6 +41,7 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "heads: shared MLP trunk "
         "with a 3-way tier head (safe / sensitive / unsafe), a multi-label category head, a reply-strategy head "
         "and a response-judge head (harmful / refusal / compliance), trained jointly; temperature-scaled on dev.",
+        *([LEXICAL_LINE] if guard.parts.lexical is not None else []),
         *_finetuned_lines(info.get("encoder_layers", {})),
         f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "
         f"{info.get('judge_pairs', {}).get('dev', 0)} dev (prompt, response) pairs from permissive sources only "
@@ -46,7 +53,8 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         f"- Taxonomy: `{guard.taxonomy.name}` ({len(guard.taxonomy.codes)} categories), "
         f"sha256 `{guard.taxonomy.sha256[:16]}`; source-label mapping version {info.get('mapping_version')}.",
         f"- Training rows: {info.get('train_rows')}; dev rows: {info.get('dev_rows')}; data seed {info.get('seed')},"
-        f" head seed {info.get('head_seed', info.get('seed'))}.",
+        f" head seeds {', '.join(map(str, info.get('head_seeds', [info.get('head_seed', info.get('seed'))])))}"
+        " (logits averaged).",
         *extension,
         "- Trained only on licence classes permissive, sharealike and unverified, plus data written for the project. "
         "No row whose normalised text appears in any test split was used.",
