@@ -77,6 +77,23 @@ def test_unsafe_answer_is_replaced(proxy) -> None:
     assert r.headers["x-slmguard-output-action"] == "block"
 
 
+def test_harmful_sentence_after_a_long_safe_answer_is_caught(proxy) -> None:
+    body = chat(proxy, "safe-then-unsafe", "Tell me about Paris.").json()
+    assert body["choices"][0]["finish_reason"] == "content_filter"
+    assert "pipe bomb" not in body["choices"][0]["message"]["content"]
+
+
+def test_pieces_cut_long_text_at_sentence_ends() -> None:
+    from slmguard.server.proxy import pieces
+
+    assert pieces("Short answer.") == []
+    text = "One sentence here. " * 12 + "A last one without an end"
+    parts = pieces(text, size=60)
+    assert len(parts) > 1 and all(len(p) <= 60 for p in parts)
+    assert " ".join(parts) == text.strip()  # nothing is lost
+    assert pieces("x" * 500, size=60) == []  # one long sentence: the whole text is its only piece
+
+
 def test_stream_of_safe_answer_is_relayed_verbatim(proxy) -> None:
     r = chat(proxy, "safe-long", "Tell me about Paris.", stream=True)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")

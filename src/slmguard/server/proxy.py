@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +22,30 @@ MAX_HELD_EVENTS = 256
 """Events held at most (events without text count too), so the buffer is bounded whatever the upstream sends."""
 OVERLAP_CHARS = 100
 """The new text is also checked on its own (with this much before it), so a long safe context cannot dilute it."""
+PIECE_CHARS = 150
+"""Longer texts are also checked piece by piece (whole sentences, about this long): a sentence vector
+averages over the text, so one harmful sentence after a long harmless answer scores as harmless."""
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+def pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
+    """`text` cut at sentence ends into pieces of about `size` characters; [] when it is that short already.
+
+    A sentence longer than `size` is a piece of its own; the pieces together hold every sentence.
+    """
+    if len(text) <= size:
+        return []
+    out: list[str] = []
+    current = ""
+    for sentence in filter(None, (part.strip() for part in _SENTENCE_END.split(text))):
+        if current and len(current) + 1 + len(sentence) > size:
+            out.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        out.append(current)
+    return out if len(out) > 1 else []
 
 
 class UpstreamError(Exception):
@@ -206,9 +231,10 @@ async def hold_back(
     """Re-emit an upstream SSE stream, releasing chunks only after the text that contains them was checked.
 
     Chunks are held until `check_chars` new characters have arrived (or the stream ends); then the
-    new text is checked twice in one batch: with CONTEXT_CHARS of what came before, and nearly
-    alone. Allowed: the held chunks go out verbatim. Blocked (and `enforce`): the held chunks are
-    dropped and the stream ends with the safeguard reply and finish_reason `content_filter`.
+    new text is checked in one batch: with CONTEXT_CHARS of what came before, nearly alone, and
+    sentence by sentence (`pieces`). Allowed: the held chunks go out verbatim. Blocked (and
+    `enforce`): the held chunks are dropped and the stream ends with the safeguard reply and
+    finish_reason `content_filter`.
     So no unchecked text reaches the client.
     """
     held: list[str] = []  # raw events not yet released
@@ -224,6 +250,7 @@ async def hold_back(
             texts = [context + pending]
             if context:
                 texts.append(context[-OVERLAP_CHARS:] + pending)
+            texts += pieces(texts[-1])
             verdicts = await check(texts)
             verdict = strictest(verdicts) if verdicts is not None else None
             blocked = verdict.action == Action.BLOCK if verdict is not None else fail_closed

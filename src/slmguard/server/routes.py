@@ -20,6 +20,7 @@ from slmguard.server.proxy import (
     completion_texts,
     conversation_texts,
     hold_back,
+    pieces,
     reply_chunks,
     safeguard_completion,
     strictest,
@@ -240,7 +241,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
 async def _moderate_completion(
     state: ServerState, completion: dict[str, Any], *, request: Request, user_id: str | None
 ) -> Action:
-    """Check every choice's answer; replace a blocked one with the safeguard reply (unless shadow).
+    """Check every choice's answer, whole and piece by piece; replace a blocked one with the safeguard reply.
+
+    (Unless shadow.) The pieces keep one harmful sentence from hiding in a long harmless answer.
 
     Returns the strictest output action (block when the guard could not decide and fail_mode is closed).
     """
@@ -248,11 +251,13 @@ async def _moderate_completion(
     outputs = completion_texts(completion)
     if not outputs:
         return Action.ALLOW
-    texts = [_clean(t) for _, t in outputs]
+    groups = [[text, *pieces(text)] for text in (_clean(t) for _, t in outputs)]  # each answer and its pieces
+    texts = [t for group in groups for t in group]
     verdicts = await _decide_or_none(state, texts, endpoint="chat_output", request=request, user_id=user_id)
+    starts = [sum(map(len, groups[:pos])) for pos in range(len(groups))]
     worst = Action.ALLOW
     for pos, (i, _) in enumerate(outputs):
-        v = verdicts[pos] if verdicts is not None else None
+        v = strictest(verdicts[starts[pos] : starts[pos] + len(groups[pos])]) if verdicts is not None else None
         action = Action.BLOCK if _blocks(v, cfg.fail_mode) else (v.action if v is not None else Action.ALLOW)
         worst = max(worst, action, key=lambda a: a.severity)
         if action == Action.BLOCK and not cfg.shadow:
