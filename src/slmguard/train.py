@@ -26,7 +26,7 @@ from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
-from slmguard.heads.lexical import LexicalScorer, out_of_fold
+from slmguard.heads.lexical import LexicalScorer, fit_out_of_fold
 from slmguard.heads.multitask import IGNORE, warm_start_params
 from slmguard.normalize import detect_lang, normalize
 from slmguard.replies import STRATEGY_CLASSES, strategy_for
@@ -183,8 +183,8 @@ def train(
         log("n-gram logits: 5 out-of-fold fits for the train rows, then one on all of them")
         train_texts, tiers = model_texts(corpus.train), [TIERS.index(e.label) for e in corpus.train]
         weights = _row_weights(corpus.train)
-        lexical = LexicalScorer().fit(train_texts, tiers, weights)
-        X_train = np.hstack([X_train, out_of_fold(lexical, train_texts, tiers, weights)])
+        lexical = LexicalScorer()
+        X_train = np.hstack([X_train, fit_out_of_fold(lexical, train_texts, tiers, weights)])
     elif lexical is not None:
         X_train = np.hstack([X_train, lexical.decision_function(model_texts(corpus.train))])
     if lexical is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from slmguard import ModelLoadError, NotFittedError
-from slmguard.heads.lexical import LexicalScorer, ngram_matrix, out_of_fold
+from slmguard.heads.lexical import LexicalScorer, fit_out_of_fold, ngram_matrix
 
 DRUGS = ["필로폰", "코카인", "헤로인", "대마"]
 FOODS = ["김치", "된장찌개", "잡채", "불고기"]
@@ -47,8 +47,8 @@ def test_out_of_fold_logits_come_from_models_that_did_not_see_the_row() -> None:
     texts = [f"token{i}x{rng.integers(1_000_000)}" for i in range(200)]  # nothing shared between rows
     y = list(rng.integers(0, 2, 200) * 2)
     scorer = LexicalScorer(l2=1e-6)
-    in_sample = scorer.fit(texts, y).decision_function(texts).argmax(1)
-    oof = out_of_fold(scorer, texts, y, np.ones(200)).argmax(1)
+    oof = fit_out_of_fold(scorer, texts, y, np.ones(200)).argmax(1)
+    in_sample = scorer.decision_function(texts).argmax(1)  # the scorer itself is fitted on every row
     assert (in_sample == np.array(y)).mean() > 0.95  # memorised
     assert (oof == np.array(y)).mean() < 0.7  # but not leaked into the out-of-fold logits
 

@@ -129,11 +129,15 @@ class LexicalScorer:
         return scorer
 
 
-def out_of_fold(
+def fit_out_of_fold(
     scorer: LexicalScorer, texts: Sequence[str], y: Sequence[int], sample_weight: np.ndarray, *, folds: int = 5
 ) -> np.ndarray:
-    """Logits for each text from a copy of `scorer` fitted on the other folds (fixed fold assignment)."""
+    """Fit `scorer` on all texts; return each text's logits from a copy fitted on the other folds.
+
+    The n-gram matrix is built once for all the fits; the fold assignment is fixed.
+    """
     X, y = ngram_matrix(texts), np.asarray(y)
+    scorer.fit_matrix(X, y, sample_weight)
     fold = np.random.default_rng(0).permutation(len(y)) % folds
     out = np.zeros((len(y), scorer.classes), np.float32)
     for f in range(folds):
