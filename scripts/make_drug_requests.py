@@ -5,8 +5,9 @@ meth at home" in Korean through now and then; with half of the combinations (0.2
 did once more data of other kinds came in (0.5.0), so every combination is written. Unsafe rows
 (S2) ask to make, buy, sell, smuggle, dose or hide illegal drugs, in polite, casual and
 search-like registers (0.6.0 added six making-with-details templates, "…자세히/구체적으로 알려줘",
-after the guard let such a request through once more); safe rows, their contrast, ask about treatment, prevention, the law,
-prescribed medicines and the everyday words that merely contain 마약 (마약김밥, 마약베개).
+after the guard let such a request through once more); safe rows, their contrast, ask about
+treatment, prevention, the law, prescribed medicines and the everyday words that merely contain
+마약 (마약김밥, 마약베개).
 
 Run: python scripts/make_drug_requests.py   (seed 0; the output is committed)
 """

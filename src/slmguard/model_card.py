@@ -19,6 +19,11 @@ LEXICAL_LINE = (
 )
 
 
+def _head_seeds(info: dict[str, Any]) -> str:
+    seeds = info.get("head_seeds", [info.get("head_seed", info.get("seed"))])
+    return f"head seed {seeds[0]}" if len(seeds) == 1 else f"head seeds {', '.join(map(str, seeds))} (logits averaged)"
+
+
 def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = None) -> str:
     """Markdown model card: every dataset with its licence and rows, dev metrics, test metrics, limits.
 
@@ -53,8 +58,7 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         f"- Taxonomy: `{guard.taxonomy.name}` ({len(guard.taxonomy.codes)} categories), "
         f"sha256 `{guard.taxonomy.sha256[:16]}`; source-label mapping version {info.get('mapping_version')}.",
         f"- Training rows: {info.get('train_rows')}; dev rows: {info.get('dev_rows')}; data seed {info.get('seed')},"
-        f" head seeds {', '.join(map(str, info.get('head_seeds', [info.get('head_seed', info.get('seed'))])))}"
-        " (logits averaged).",
+        f" {_head_seeds(info)}.",
         *extension,
         "- Trained only on licence classes permissive, sharealike and unverified, plus data written for the project. "
         "No row whose normalised text appears in any test split was used.",

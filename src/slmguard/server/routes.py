@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from itertools import accumulate
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -254,10 +255,10 @@ async def _moderate_completion(
     groups = [[text, *pieces(text)] for text in (_clean(t) for _, t in outputs)]  # each answer and its pieces
     texts = [t for group in groups for t in group]
     verdicts = await _decide_or_none(state, texts, endpoint="chat_output", request=request, user_id=user_id)
-    starts = [sum(map(len, groups[:pos])) for pos in range(len(groups))]
+    ends = list(accumulate(map(len, groups)))
     worst = Action.ALLOW
     for pos, (i, _) in enumerate(outputs):
-        v = strictest(verdicts[starts[pos] : starts[pos] + len(groups[pos])]) if verdicts is not None else None
+        v = strictest(verdicts[ends[pos] - len(groups[pos]) : ends[pos]]) if verdicts is not None else None
         action = Action.BLOCK if _blocks(v, cfg.fail_mode) else (v.action if v is not None else Action.ALLOW)
         worst = max(worst, action, key=lambda a: a.severity)
         if action == Action.BLOCK and not cfg.shadow:
