@@ -2,7 +2,8 @@
 
 Run: python benchmarks/speed.py [--model DIR] [--threads 2]
 Measures, in one process and one run: load time, single-query latency (median, p95) over
-real benign and harmful queries, batch throughput (texts/s, batches of 256), and peak RSS.
+real benign and harmful queries, batch throughput (texts/s, batches of 256), and peak RSS; the
+same figures with two-pass scoring off (`one_pass_*`, every encoder on every text), interleaved.
 Writes benchmarks/results/speed.json.
 """
 
@@ -45,31 +46,48 @@ def main() -> None:
     start = time.perf_counter()
     guard = Guard.load(args.model)
     load_s = time.perf_counter() - start
+    # the same model with every encoder on every text: measured interleaved, so drift hits both alike
+    one_pass = Guard(guard.parts, guard.encoder, two_pass=False)
     texts = _queries(args.n)
     for t in texts[:20]:  # warm-up
         guard.check(t)
-    latencies = []
-    for t in texts[:400]:
-        s = time.perf_counter()
-        guard.check(t)
-        latencies.append((time.perf_counter() - s) * 1000)
-    latencies.sort()
-    s = time.perf_counter()
+        one_pass.check(t)
+    latencies: dict[Guard, list[float]] = {guard: [], one_pass: []}
+    for i, t in enumerate(texts[:400]):
+        for g in (guard, one_pass) if i % 2 else (one_pass, guard):
+            s = time.perf_counter()
+            g.check(t)
+            latencies[g].append((time.perf_counter() - s) * 1000)
+    batch_s = {guard: 0.0, one_pass: 0.0}
     for i in range(0, len(texts), 256):
-        guard.check_batch(texts[i : i + 256])
-    batch_s = time.perf_counter() - s
+        for g in (guard, one_pass) if i % 512 else (one_pass, guard):
+            s = time.perf_counter()
+            g.check_batch(texts[i : i + 256])
+            batch_s[g] += time.perf_counter() - s
+
+    def figures(g: Guard) -> dict[str, float]:
+        lat = sorted(latencies[g])
+        return {
+            "single_median_ms": round(statistics.median(lat), 2),
+            "single_p95_ms": round(lat[int(0.95 * len(lat))], 2),
+            "batch_texts_per_second": round(len(texts) / batch_s[g], 1),
+        }
+
+    two, one = figures(guard), figures(one_pass)
     result = {
         "model": guard.model_name,
         "encoder": guard.parts.encoder,
         "threads": args.threads,
         "cpu": platform.processor() or platform.machine(),
         "load_seconds": round(load_s, 2),
-        "single_median_ms": round(statistics.median(latencies), 2),
-        "single_p95_ms": round(latencies[int(0.95 * len(latencies))], 2),
-        "batch_texts_per_second": round(len(texts) / batch_s, 1),
+        "two_pass_margin": guard.cascade_margin,
+        **two,
         "batch_texts": len(texts),
         "mean_chars": round(statistics.mean(len(t) for t in texts), 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **{f"one_pass_{k}": v for k, v in one.items()},
+        "single_median_ratio_two_to_one_pass": round(two["single_median_ms"] / one["single_median_ms"], 3),
+        "batch_ratio_two_to_one_pass": round(two["batch_texts_per_second"] / one["batch_texts_per_second"], 3),
     }
     print(json.dumps(result, indent=2))
     OUT.parent.mkdir(parents=True, exist_ok=True)

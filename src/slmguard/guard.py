@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,9 +11,10 @@ import numpy as np
 
 from slmguard._validation import check_text, check_texts
 from slmguard.artifacts import ModelParts, load_model, save_model
-from slmguard.encoders import Encoder, get_encoder
+from slmguard.encoders import ConcatEncoder, Encoder, get_encoder, readable
 from slmguard.errors import InvalidInputError, ModelLoadError
 from slmguard.heads import decide
+from slmguard.heads.cascade import decision_margin
 from slmguard.heads.multitask import softmax
 from slmguard.normalize import detect_lang, normalize
 from slmguard.replies import STRATEGY_CLASSES, Reply, choose_strategy, realise, reply_lang
@@ -44,18 +45,23 @@ class Guard:
     <Label.SAFE: 'safe'>
     """
 
-    def __init__(self, parts: ModelParts, encoder: Encoder) -> None:
+    def __init__(self, parts: ModelParts, encoder: Encoder, *, two_pass: bool = True) -> None:
+        """`two_pass=False` runs every encoder on every text (see `cascade_margin`)."""
         self.parts = parts
         self.encoder = encoder
+        self.two_pass = two_pass
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, taxonomy: str | Path | None = None) -> Guard:
+    def load(
+        cls, path: str | Path | None = None, *, taxonomy: str | Path | None = None, two_pass: bool = True
+    ) -> Guard:
         """Load a saved model (the shipped default when `path` is None).
 
         Args:
             path: a model directory written by `Guard.save` or `slmguard train`.
             taxonomy: a policy file with the same category codes as the model, to change
                 thresholds and actions without retraining.
+            two_pass: run the second encoder only for texts near a threshold (`cascade_margin`).
 
         Raises:
             ModelLoadError: the model is missing or corrupt.
@@ -72,7 +78,7 @@ class Guard:
                 f"has {encoder.version}: retrain it with `slmguard train`."
             )
         encoder.load()
-        return cls(parts, encoder)
+        return cls(parts, encoder, two_pass=two_pass)
 
     def save(self, path: str | Path, *, model_card: str | None = None) -> Path:
         return save_model(self.parts, path, model_card=model_card)
@@ -80,6 +86,25 @@ class Guard:
     @property
     def taxonomy(self) -> Taxonomy:
         return self.parts.taxonomy
+
+    @property
+    def cascade_margin(self) -> float | None:
+        """Texts whose first-pass scores are at least this far from every threshold skip the second encoder.
+
+        Chosen on dev when the model was trained (`slmguard.heads.cascade`); None (older models, a
+        single encoder, or `two_pass=False`) means every encoder reads every text.
+        """
+        margin = self.parts.info.get("cascade_margin")
+        if not self.two_pass or margin is None or self._deferred_part() is None:
+            return None
+        return float(margin)
+
+    def _deferred_part(self) -> int | None:
+        """The encoder part the heads learnt to do without (the one dropped at random in training)."""
+        if not isinstance(self.encoder, ConcatEncoder):
+            return None
+        restricted = [i for i, p in enumerate(self.encoder.parts) if p.languages is not None]
+        return restricted[0] if len(restricted) == 1 else None
 
     @property
     def model_name(self) -> str:
@@ -157,20 +182,46 @@ class Guard:
         """
         return judge_responses(self, prompts, responses)
 
-    def features(self, normalized: Sequence[str]) -> np.ndarray:
-        """What the heads read of normalised texts: the sentence vectors, then the model's n-gram logits if any."""
-        X = self.encoder.encode(normalized)
+    def features(self, normalized: Sequence[str], *, skip: Collection[int] = ()) -> np.ndarray:
+        """What the heads read of normalised texts: the sentence vectors, then the model's n-gram logits if any.
+
+        `skip`: encoder parts (of a concatenation) not to run; their columns are zeros.
+        """
+        enc = self.encoder
+        X = enc.encode(normalized, skip=skip) if isinstance(enc, ConcatEncoder) else enc.encode(normalized)
         if self.parts.lexical is None:
             return X
         return np.hstack([X, self.parts.lexical.decision_function(normalized)])
 
-    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        X = self.features(normalized)
+    def _heads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Calibrated tier and category probabilities and strategy probabilities of feature rows."""
         heads = self.parts.heads
         tier_logits, cat_logits = heads.predict_logits(X)
         strategy = softmax(heads.predict_head_logits(X, "strategy")) if heads.has_head("strategy") else None
         tier = self.parts.tier_calibration.transform(tier_logits)
         return tier, self.parts.category_calibration.transform(cat_logits), strategy
+
+    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        margin = self.cascade_margin
+        if margin is None:
+            return self._heads(self.features(normalized))
+        part = self._deferred_part()
+        assert part is not None and isinstance(self.encoder, ConcatEncoder)
+        X = self.features(normalized, skip=(part,))
+        tier, cats, strategy = self._heads(X)
+        near = decision_margin(
+            tier, self.taxonomy, cats=cats, codes=self.parts.category_codes,
+            standalone=self.parts.info.get("standalone_categories", ()),
+        )  # fmt: skip
+        readable_rows = readable(self.encoder.parts[part], [detect_lang(t) for t in normalized])
+        again = [i for i in readable_rows if near[i] < margin]
+        if again:
+            X[again, self.encoder.columns(part)] = self.encoder.parts[part].encode([normalized[i] for i in again])
+            t, c, s = self._heads(X[again])
+            tier[again], cats[again] = t, c
+            if strategy is not None and s is not None:
+                strategy[again] = s
+        return tier, cats, strategy
 
     def _predict(self, texts: list[str], ids: list[str | None]) -> list[Verdict]:
         chunks, owner, truncated = _chunk(texts)
@@ -218,7 +269,8 @@ class Guard:
 
     def with_taxonomy(self, taxonomy: Taxonomy) -> Guard:
         """A Guard that shares this model but decides with another compatible taxonomy."""
-        return Guard(replace(self.parts, taxonomy=_compatible(taxonomy, self.parts.category_codes)), self.encoder)
+        parts = replace(self.parts, taxonomy=_compatible(taxonomy, self.parts.category_codes))
+        return Guard(parts, self.encoder, two_pass=self.two_pass)
 
 
 def _compatible(taxonomy: Taxonomy, codes: tuple[str, ...]) -> Taxonomy:

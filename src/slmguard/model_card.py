@@ -19,6 +19,19 @@ LEXICAL_LINE = (
 )
 
 
+def _two_pass_lines(info: dict[str, Any]) -> list[str]:
+    margin = info.get("cascade_margin")
+    if margin is None:
+        return []
+    share = info.get("dev_metrics", {}).get("second_pass_share")
+    on_dev = f" ({share:.1%} of the dev rows MiniLM reads)" if share is not None else ""
+    return [
+        f"- Two-pass scoring: MiniLM reads a text only when the e5 pass leaves it within {margin} of a threshold"
+        f"{on_dev}; the margin was chosen on dev so that at most 0.5 % of those rows change label "
+        "(`heads/cascade.py`; `Guard.load(two_pass=False)` runs both encoders on every text)."
+    ]
+
+
 def _head_seeds(info: dict[str, Any]) -> str:
     seeds = info.get("head_seeds", [info.get("head_seed", info.get("seed"))])
     return f"head seed {seeds[0]}" if len(seeds) == 1 else f"head seeds {', '.join(map(str, seeds))} (logits averaged)"
@@ -47,6 +60,7 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "with a 3-way tier head (safe / sensitive / unsafe), a multi-label category head, a reply-strategy head "
         "and a response-judge head (harmful / refusal / compliance), trained jointly; temperature-scaled on dev.",
         *([LEXICAL_LINE] if guard.parts.lexical is not None else []),
+        *_two_pass_lines(info),
         *_finetuned_lines(info.get("encoder_layers", {})),
         f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "
         f"{info.get('judge_pairs', {}).get('dev', 0)} dev (prompt, response) pairs from permissive sources only "

@@ -26,6 +26,7 @@ from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
+from slmguard.heads.cascade import choose_margin, decision_margin
 from slmguard.heads.lexical import LexicalScorer, fit_out_of_fold
 from slmguard.heads.multitask import IGNORE, warm_start_params
 from slmguard.normalize import detect_lang, normalize
@@ -256,6 +257,12 @@ def train(
         )
         log(f"unsafe_threshold tuned on dev: {taxonomy.unsafe_threshold:.2f} (best F1 at dev FPR <= {config.max_fpr})")
     dev_metrics = _dev_metrics(corpus.dev, y_dev, p_dev, taxonomy)
+    margin = None
+    if config.extend is not None:  # the base's margin, as for its calibration
+        margin = config.extend.info.get("cascade_margin")
+    elif len(blocks) == 1:
+        margin, dev_metrics["second_pass_share"] = _cascade_margin(heads, tier_cal, X_dev, p_dev, blocks[0], taxonomy)
+        log(f"two-pass margin chosen on dev: {margin} (second encoder for {dev_metrics['second_pass_share']:.1%})")
     y_strategy_dev = strategy_targets(corpus.dev)
     known = (y_strategy_dev != IGNORE) & (y_dev > 0)
     if known.any():
@@ -288,6 +295,7 @@ def train(
             "unsafe_threshold": {"value": taxonomy.unsafe_threshold, "rule": f"best dev F1 at FPR <= {config.max_fpr}"}
             if tune
             else None,
+            "cascade_margin": margin,
             "seed": config.seed,
             "head_seed": config.head_seed,
             "head_seeds": [config.head_seed + i for i in range(members)],
@@ -319,6 +327,24 @@ def _extension_info(base: ModelParts | None, codes: Sequence[str], new: Sequence
         return {}
     standalone = [c for c in base.info.get("standalone_categories", []) if c in codes]
     return {"extended_from": f"{base.name}-{base.version}", "standalone_categories": [*standalone, *new]}
+
+
+def _cascade_margin(
+    heads: MultiTaskHeads,
+    tier_cal: TemperatureScaler,
+    X_dev: np.ndarray,
+    p_dev: np.ndarray,
+    block: tuple[int, int],
+    taxonomy: Taxonomy,
+) -> tuple[float | None, float]:
+    """The two-pass margin (`heads.cascade`) for the dev rows the dropped block reads, and the share it re-encodes."""
+    reads = np.abs(X_dev[:, block[0] : block[1]]).sum(1) > 0
+    first = X_dev[reads].copy()
+    first[:, block[0] : block[1]] = 0.0
+    p_first = tier_cal.transform(heads.predict_logits(first)[0])
+    margin = choose_margin(p_dev[reads], p_first, taxonomy)
+    again = 1.0 if margin is None else float(np.mean(decision_margin(p_first, taxonomy) < margin))
+    return margin, again
 
 
 def _check_extendable(start: ModelParts, encoder: Encoder, codes: Sequence[str]) -> None:

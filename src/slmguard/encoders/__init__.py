@@ -6,7 +6,7 @@ unloaded encoder, and the Guard loads it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -69,18 +69,25 @@ class ConcatEncoder:
         for p in self.parts:
             p.load()
 
+    def columns(self, index: int) -> slice:
+        """The columns of part `index` in the concatenated vector."""
+        start = sum(p.dim for p in self.parts[:index])
+        return slice(start, start + self.parts[index].dim)
+
     def blocks(self) -> list[tuple[int, int]]:
         """Column ranges of the language-restricted parts (dropped at random while training)."""
-        out, start = [], 0
-        for p in self.parts:
-            if p.languages is not None:
-                out.append((start, start + p.dim))
-            start += p.dim
-        return out
+        cols = [self.columns(i) for i, p in enumerate(self.parts) if p.languages is not None]
+        return [(c.start, c.stop) for c in cols]
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, skip: Collection[int] = ()) -> np.ndarray:
+        """The concatenated vectors; the parts numbered in `skip` are not run and give zeros."""
         langs = [detect_lang(t) for t in texts]
-        return np.hstack([encode_readable(p, texts, langs) for p in self.parts]).astype(np.float32)
+        return np.hstack(
+            [
+                np.zeros((len(texts), p.dim), np.float32) if i in skip else encode_readable(p, texts, langs)
+                for i, p in enumerate(self.parts)
+            ]
+        ).astype(np.float32)
 
 
 def readable(part: Encoder, langs: Sequence[str]) -> list[int]:

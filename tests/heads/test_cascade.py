@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from slmguard import load_taxonomy
+from slmguard.heads.cascade import MARGINS, choose_margin, decision_margin, labels
+
+TAX = load_taxonomy().with_policy(unsafe_threshold=0.5, sensitive_threshold=0.5)
+
+
+def _tier(unsafe: np.ndarray, sensitive: float = 0.0) -> np.ndarray:
+    unsafe = np.asarray(unsafe, float)
+    return np.column_stack([1.0 - unsafe - sensitive, np.full_like(unsafe, sensitive), unsafe])
+
+
+def test_margin_is_the_distance_to_the_nearest_threshold() -> None:
+    tier = np.array([[0.9, 0.05, 0.05], [0.1, 0.45, 0.45], [0.0, 0.2, 0.8]])
+    np.testing.assert_allclose(decision_margin(tier, TAX), [0.45, 0.05, 0.3])
+
+
+def test_a_standalone_category_near_its_threshold_shrinks_the_margin() -> None:
+    tier = np.array([[0.9, 0.05, 0.05]])
+    codes = TAX.codes
+    cats = np.full((1, len(codes)), 0.01)
+    cats[0, codes.index("S9")] = next(c.threshold for c in TAX.categories if c.code == "S9") + 0.02
+    assert decision_margin(tier, TAX, cats=cats, codes=codes)[0] == pytest.approx(0.45)
+    assert decision_margin(tier, TAX, cats=cats, codes=codes, standalone=["S9"])[0] == pytest.approx(0.02)
+
+
+def test_the_smallest_margin_that_keeps_the_labels_is_chosen() -> None:
+    full = _tier(np.linspace(0.0, 1.0, 1000))
+    first = _tier(np.clip(np.linspace(0.0, 1.0, 1000) + 0.08, 0, 1))  # the first pass reads every text as worse
+    # rows at 0.42-0.50 flip to unsafe; a margin of 0.05 leaves those it puts at 0.55-0.58 (3 %) wrong
+    assert np.mean(labels(first, TAX) != labels(full, TAX)) > 0.05
+    assert choose_margin(full, first, TAX) == 0.1
+    assert choose_margin(full, full, TAX) == MARGINS[0]
+
+
+def test_no_margin_when_the_first_pass_cannot_be_trusted() -> None:
+    full, first = _tier(np.zeros(50)), _tier(np.ones(50))  # confidently wrong, beyond the largest margin
+    assert choose_margin(full, first, TAX) is None
+    assert choose_margin(full[:0], first[:0], TAX) is None
