@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from slmguard import load_taxonomy
-from slmguard.heads.cascade import MARGINS, choose_margin, decision_margin, labels
+from slmguard.heads.cascade import MARGINS, choose_margin, decision_margin
+from slmguard.heads.thresholds import tier_labels
 
 TAX = load_taxonomy().with_policy(unsafe_threshold=0.5, sensitive_threshold=0.5)
 
@@ -32,7 +33,7 @@ def test_the_smallest_margin_that_keeps_the_labels_is_chosen() -> None:
     full = _tier(np.linspace(0.0, 1.0, 1000))
     first = _tier(np.clip(np.linspace(0.0, 1.0, 1000) + 0.08, 0, 1))  # the first pass reads every text as worse
     # rows at 0.42-0.50 flip to unsafe; a margin of 0.05 leaves those it puts at 0.55-0.58 (3 %) wrong
-    assert np.mean(labels(first, TAX) != labels(full, TAX)) > 0.05
+    assert np.mean(tier_labels(first, TAX) != tier_labels(full, TAX)) > 0.05
     assert choose_margin(full, first, TAX) == 0.1
     assert choose_margin(full, full, TAX) == MARGINS[0]
 

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
+from slmguard.heads.thresholds import tier_labels
 from slmguard.taxonomy import Taxonomy
 
 MAX_FLIP_RATE = 0.005
@@ -38,17 +39,12 @@ def decision_margin(
         np.abs(tier[:, 1] - taxonomy.sensitive_threshold),
     )
     margin = np.minimum(unsafe, sensitive)
+    if cats is None:
+        return margin
     for c in taxonomy.categories:
-        if c.code in standalone and cats is not None:
+        if c.code in standalone:
             margin = np.minimum(margin, np.abs(cats[:, list(codes).index(c.code)] - c.threshold))
     return margin
-
-
-def labels(tier: np.ndarray, taxonomy: Taxonomy) -> np.ndarray:
-    """Tier index per row (0 safe, 1 sensitive, 2 unsafe) by the taxonomy's thresholds."""
-    return np.where(
-        tier[:, 2] >= taxonomy.unsafe_threshold, 2, np.where(tier[:, 1] >= taxonomy.sensitive_threshold, 1, 0)
-    )
 
 
 def choose_margin(
@@ -64,7 +60,7 @@ def choose_margin(
     """
     if len(full) == 0:
         return None
-    want, first_labels = labels(full, taxonomy), labels(first, taxonomy)
+    want, first_labels = tier_labels(full, taxonomy), tier_labels(first, taxonomy)
     near = decision_margin(first, taxonomy)
     for m in MARGINS:
         two_pass = np.where(near >= m, first_labels, want)

@@ -37,6 +37,18 @@ def tune_threshold(y_true: np.ndarray, y_prob: np.ndarray, *, max_fpr: float = 0
 
 
 _RANK = {Label.SAFE: 0, Label.SENSITIVE: 1, Label.UNSAFE: 2}
+_TIER_LABELS = (Label.SAFE, Label.SENSITIVE, Label.UNSAFE)
+
+
+def tier_labels(tier: np.ndarray, taxonomy: Taxonomy) -> np.ndarray:
+    """Tier index per row of calibrated tier probabilities (0 safe, 1 sensitive, 2 unsafe): the taxonomy's rule.
+
+    Unsafe at or over the unsafe threshold; otherwise sensitive at or over the sensitive threshold.
+    """
+    tier = np.atleast_2d(tier)
+    return np.where(
+        tier[:, 2] >= taxonomy.unsafe_threshold, 2, np.where(tier[:, 1] >= taxonomy.sensitive_threshold, 1, 0)
+    )
 
 
 def decide(
@@ -54,13 +66,7 @@ def decide(
     thresholds; an unsafe text with none over threshold flags its most likely unsafe category,
     so every block names a reason. The action is the strictest action among the flagged categories.
     """
-    p_sensitive, p_unsafe = float(tier_probs[1]), float(tier_probs[2])
-    if p_unsafe >= taxonomy.unsafe_threshold:
-        label = Label.UNSAFE
-    elif p_sensitive >= taxonomy.sensitive_threshold:
-        label = Label.SENSITIVE
-    else:
-        label = Label.SAFE
+    label = _TIER_LABELS[int(tier_labels(tier_probs, taxonomy)[0])]
     for c in taxonomy.categories:
         if c.code in standalone and category_probs[c.code] >= c.threshold and _RANK[c.tier] > _RANK[label]:
             label = Label(c.tier)
