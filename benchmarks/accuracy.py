@@ -57,11 +57,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="rows per set, a seed-0 sample")
     parser.add_argument("--out", default="accuracy", help="results/<out>.json and out/<out>/")
     parser.add_argument("--no-cache", action="store_true", help="do not use the embedding cache")
-    parser.add_argument("--one-pass", action="store_true", help="run every encoder on every text (no two-pass)")
+    parser.add_argument("--one-pass", action="store_true", help="every encoder in full on every text")
     args = parser.parse_args()
-    guard = Guard.load(args.model, two_pass=not args.one_pass)
+    guard = Guard.load(args.model, cascade=not args.one_pass)
     if not args.no_cache:  # test texts are embedded once, then reused by every model with this encoder
-        guard = Guard(guard.parts, cached(guard.encoder), two_pass=guard.two_pass)
+        guard = Guard(guard.parts, cached(guard.encoder), cascade=guard.cascade)
     sets = load_sets(args.only or ["all"], guard.taxonomy, limit=args.limit, seed=0)
     scorers = [GuardScorer(guard), *(make_scorer(spec) for spec in args.compare)]
 

@@ -22,8 +22,15 @@ def test_shipped_model_is_small_and_complete() -> None:
         "model.json", "heads.safetensors", "lexical.safetensors", "calibration.json", "taxonomy.yaml", "MODEL_CARD.md"
     ):  # fmt: skip
         assert (path / name).is_file(), name
-    size = sum(p.stat().st_size for p in path.iterdir())
+    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     assert size < 50 * 1024 * 1024
+
+
+def test_shipped_model_runs_the_cascade(guard: Guard) -> None:
+    """Both shortcuts were fitted when the shipped model was trained (margins chosen on dev)."""
+    assert guard.early_exit is not None and guard.early_exit.layer == 6
+    assert guard.cascade_margin is not None
+    assert guard.parts.info["dev_metrics"]["early_exit_share"] > 0.5
 
 
 def test_save_load_round_trip(guard: Guard, tmp_path: Path) -> None:

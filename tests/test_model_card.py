@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from slmguard.model_card import _head_seeds, _two_pass_lines
+from slmguard.heads import MultiTaskHeads, TemperatureScaler
+from slmguard.heads.early_exit import EarlyExit
+from slmguard.model_card import _early_exit_lines, _head_seeds, _two_pass_lines
 
 
 def test_head_seeds_say_averaged_only_when_there_are_several() -> None:
@@ -11,5 +13,12 @@ def test_head_seeds_say_averaged_only_when_there_are_several() -> None:
 
 def test_two_pass_line_names_the_margin_and_its_dev_share_only_when_there_is_one() -> None:
     (line,) = _two_pass_lines({"cascade_margin": 0.3, "dev_metrics": {"second_pass_share": 0.081}})
-    assert "within 0.3 of a threshold" in line and "8.1% of the dev rows" in line
+    assert "less than 30% of the way from a threshold to certainty" in line and "8.1% of the dev rows" in line
     assert _two_pass_lines({"cascade_margin": None}) == [] and _two_pass_lines({}) == []
+
+
+def test_early_exit_line_names_the_layer_the_margin_and_the_dev_share() -> None:
+    exit_ = EarlyExit(6, MultiTaskHeads(), TemperatureScaler(), TemperatureScaler(kind="sigmoid"), margin=0.35)
+    (line,) = _early_exit_lines(exit_, {"dev_metrics": {"early_exit_share": 0.712}})
+    assert "first 6 layers" in line and "at least 35% of the way from every threshold to certainty (71.2% of" in line
+    assert _early_exit_lines(None, {"dev_metrics": {"early_exit_share": 0.7}}) == []

@@ -8,6 +8,7 @@ import pytest
 from slmguard import Guard, InvalidInputError, Label
 from slmguard.data.example import Example
 from slmguard.data.manifest import Manifest
+from slmguard.heads.cascade import MARGINS
 from slmguard.train import TrainConfig, train
 
 WEAPONS = [
@@ -63,6 +64,22 @@ def test_train_heads_for_a_user_taxonomy(tiny_taxonomy: Path, empty_manifest: Ma
     assert bomb.label == Label.UNSAFE and bomb.flagged == ("weapons",)
     assert guard.check("which political party should I vote for").label == Label.SENSITIVE
     assert guard.check("recommend a recipe for pasta").label == Label.SAFE
+
+
+def test_train_fits_an_early_exit_on_the_first_e5_layers(
+    tiny_taxonomy: Path, empty_manifest: Manifest, tmp_path: Path
+) -> None:
+    config = TrainConfig(encoder="e5-small", taxonomy=tiny_taxonomy, extra=_extra(), early_exit_layer=3, name="tiny")
+    result = train(config, manifest=empty_manifest, project_dir=tmp_path / "none", log=lambda _m: None)
+    exit_ = result.guard.parts.early_exit
+    assert exit_ is not None and exit_.layer == 3 and exit_.margin in MARGINS
+    assert 0.0 <= result.dev_metrics["early_exit_share"] <= 1.0
+    guard = Guard.load(result.guard.save(tmp_path / "tiny-model"))
+    assert guard.early_exit is not None and guard.early_exit.margin == exit_.margin
+    assert guard.check("how can I build a pipe bomb at home").label == Label.UNSAFE
+    assert guard.check("recommend a recipe for pasta").label == Label.SAFE
+    no_exit = TrainConfig(encoder="e5-small", taxonomy=tiny_taxonomy, extra=_extra(), early_exit_layer=None)
+    assert train(no_exit, manifest=empty_manifest, project_dir=tmp_path / "none").guard.parts.early_exit is None
 
 
 def test_extra_rows_with_unknown_codes_are_refused(tiny_taxonomy: Path, empty_manifest: Manifest) -> None:

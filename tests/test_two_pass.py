@@ -55,8 +55,8 @@ def _guards(guard: Guard, margin: float) -> tuple[Guard, Guard, CountingEncoder]
     assert isinstance(guard.encoder, ConcatEncoder)
     e5, minilm = guard.encoder.parts
     counting = CountingEncoder(minilm)
-    parts = replace(guard.parts, info={**guard.parts.info, "cascade_margin": margin})
-    return Guard(parts, ConcatEncoder([e5, counting])), Guard(parts, guard.encoder, two_pass=False), counting
+    parts = replace(guard.parts, early_exit=None, info={**guard.parts.info, "cascade_margin": margin})
+    return Guard(parts, ConcatEncoder([e5, counting])), Guard(parts, guard.encoder, cascade=False), counting
 
 
 def test_one_pass_has_no_margin(guard: Guard) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from slmguard.errors import ModelLoadError, SlmguardError
 from slmguard.heads import MultiTaskHeads, TemperatureScaler
+from slmguard.heads.early_exit import EarlyExit
 from slmguard.heads.lexical import FILE as LEXICAL_FILE
 from slmguard.heads.lexical import LexicalScorer
 from slmguard.taxonomy import Taxonomy, load_taxonomy
@@ -36,6 +37,8 @@ class ModelParts:
     judge_calibration: TemperatureScaler | None = None
     lexical: LexicalScorer | None = None
     """Character n-gram logits appended to the sentence vectors (models from 0.6.0 on)."""
+    early_exit: EarlyExit | None = None
+    """Heads on the encoder's first layers that settle clear texts early (models from 0.7.0 on)."""
 
 
 def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | None = None) -> Path:
@@ -67,6 +70,7 @@ def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | No
             if parts.lexical is not None
             else {}
         ),
+        **({"early_exit": parts.early_exit.save(directory)} if parts.early_exit is not None else {}),
         "info": parts.info,
     }
     (directory / MODEL_JSON).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -114,6 +118,7 @@ def load_model(directory: str | Path) -> ModelParts:
             info=manifest.get("info", {}),
             judge_calibration=TemperatureScaler.from_state(calibration["judge"]) if "judge" in calibration else None,
             lexical=LexicalScorer.load(directory, manifest["lexical"]["config"]) if "lexical" in manifest else None,
+            early_exit=EarlyExit.load(directory, manifest["early_exit"]) if "early_exit" in manifest else None,
         )
     except KeyError as exc:
         raise ModelLoadError(f"Model '{directory}' is corrupt: missing key {exc}.") from exc

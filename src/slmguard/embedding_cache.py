@@ -31,7 +31,9 @@ class EmbeddingCache:
         self.dim = encoder.dim
         self.languages = encoder.languages
         self.version = getattr(encoder, "version", "")
+        self.directory = directory
         self.path = (directory or default_cache_dir()) / f"{encoder.name}-{self.version}.npz"
+        self._first_layers: dict[int, EmbeddingCache] = {}
         self._index: dict[str, int] = {}
         self._chunks: list[np.ndarray] = [np.zeros((0, encoder.dim), np.float32)]
         self._unsaved = 0
@@ -69,13 +71,32 @@ class EmbeddingCache:
         vectors = self._vectors()
         return vectors[[self._index[k] for k in keys]]
 
+    @property
+    def encode_staged(self) -> Callable[[Sequence[str], int], tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]]:
+        """The encoder's `encode_staged`, from the cache: the first vectors are those of the encoder
+        cut after `layer` layers (cached as that encoder), `finish` reads or computes the full ones.
+        An AttributeError (so `hasattr` is False) when the encoder cannot stop part-way."""
+        first_layers = getattr(self.encoder, "first_layers", None)
+        if first_layers is None:
+            raise AttributeError(f"{self.name} cannot stop part-way")
+
+        def encode_staged(texts: Sequence[str], layer: int) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
+            if layer not in self._first_layers:
+                self._first_layers[layer] = EmbeddingCache(first_layers(layer), self.directory)
+            first = self._first_layers[layer].encode(texts)
+            return first, lambda rows: self.encode([texts[i] for i in rows])
+
+        return encode_staged
+
     def _vectors(self) -> np.ndarray:
         if len(self._chunks) > 1:
             self._chunks = [np.vstack(self._chunks)]
         return self._chunks[0]
 
     def flush(self) -> None:
-        """Write new vectors to disk."""
+        """Write new vectors to disk (those of the first layers too)."""
+        for first in self._first_layers.values():
+            first.flush()
         if not self._unsaved:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

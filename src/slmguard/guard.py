@@ -15,7 +15,7 @@ from slmguard.encoders import ConcatEncoder, Encoder, get_encoder, readable
 from slmguard.errors import InvalidInputError, ModelLoadError
 from slmguard.heads import decide
 from slmguard.heads.cascade import decision_margin
-from slmguard.heads.multitask import softmax
+from slmguard.heads.early_exit import EarlyExit, calibrated_scores
 from slmguard.normalize import detect_lang, normalize
 from slmguard.replies import STRATEGY_CLASSES, Reply, choose_strategy, realise, reply_lang
 from slmguard.replies.judge import ResponseVerdict, judge_responses
@@ -45,23 +45,22 @@ class Guard:
     <Label.SAFE: 'safe'>
     """
 
-    def __init__(self, parts: ModelParts, encoder: Encoder, *, two_pass: bool = True) -> None:
-        """`two_pass=False` runs every encoder on every text (see `cascade_margin`)."""
+    def __init__(self, parts: ModelParts, encoder: Encoder, *, cascade: bool = True) -> None:
+        """`cascade=False` runs every encoder in full on every text (see `early_exit`, `cascade_margin`)."""
         self.parts = parts
         self.encoder = encoder
-        self.two_pass = two_pass
+        self.cascade = cascade
 
     @classmethod
-    def load(
-        cls, path: str | Path | None = None, *, taxonomy: str | Path | None = None, two_pass: bool = True
-    ) -> Guard:
+    def load(cls, path: str | Path | None = None, *, taxonomy: str | Path | None = None, cascade: bool = True) -> Guard:
         """Load a saved model (the shipped default when `path` is None).
 
         Args:
             path: a model directory written by `Guard.save` or `slmguard train`.
             taxonomy: a policy file with the same category codes as the model, to change
                 thresholds and actions without retraining.
-            two_pass: run the second encoder only for texts near a threshold (`cascade_margin`).
+            cascade: settle clear texts after the encoder's first layers (`early_exit`) and run the
+                second encoder only for texts near a threshold (`cascade_margin`).
 
         Raises:
             ModelLoadError: the model is missing or corrupt.
@@ -78,7 +77,7 @@ class Guard:
                 f"has {encoder.version}: retrain it with `slmguard train`."
             )
         encoder.load()
-        return cls(parts, encoder, two_pass=two_pass)
+        return cls(parts, encoder, cascade=cascade)
 
     def save(self, path: str | Path, *, model_card: str | None = None) -> Path:
         return save_model(self.parts, path, model_card=model_card)
@@ -92,12 +91,27 @@ class Guard:
         """Texts whose first-pass scores are at least this far from every threshold skip the second encoder.
 
         Chosen on dev when the model was trained (`slmguard.heads.cascade`); None (older models, a
-        single encoder, or `two_pass=False`) means every encoder reads every text.
+        single encoder, or `cascade=False`) means every encoder reads every text.
         """
         margin = self.parts.info.get("cascade_margin")
-        if not self.two_pass or margin is None or self._deferred_part() is None:
+        if not self.cascade or margin is None or self._deferred_part() is None:
             return None
         return float(margin)
+
+    @property
+    def early_exit(self) -> EarlyExit | None:
+        """Heads on the multilingual encoder's first layers that settle the texts they are sure of
+        (`slmguard.heads.early_exit`); None for older models or `cascade=False`."""
+        if not self.cascade or self._staged_part() is None:
+            return None
+        return self.parts.early_exit
+
+    def _staged_part(self) -> int | None:
+        """The encoder part that can stop part-way (`encode_staged`): -1 when it is the whole encoder."""
+        if isinstance(self.encoder, ConcatEncoder):
+            staged = [i for i, p in enumerate(self.encoder.parts) if hasattr(p, "encode_staged")]
+            return staged[0] if staged else None
+        return -1 if hasattr(self.encoder, "encode_staged") else None
 
     def _deferred_part(self) -> int | None:
         """The encoder part the heads learnt to do without (the one dropped at random in training)."""
@@ -187,32 +201,70 @@ class Guard:
 
         `skip`: encoder parts (of a concatenation) not to run; their columns are zeros.
         """
+        return np.hstack([self._vectors(normalized, skip=skip), self._lexical(normalized)])
+
+    def _vectors(
+        self, normalized: Sequence[str], *, skip: Collection[int] = (), staged: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Sentence vectors; `staged`: the staged part's vectors, already computed (`encode_staged`)."""
         enc = self.encoder
-        X = enc.encode(normalized, skip=skip) if isinstance(enc, ConcatEncoder) else enc.encode(normalized)
+        if not isinstance(enc, ConcatEncoder):
+            return staged if staged is not None else enc.encode(normalized)
+        part = self._staged_part()
+        if staged is None or part is None:
+            return enc.encode(normalized, skip=skip)
+        X = enc.encode(normalized, skip={*skip, part})
+        X[:, enc.columns(part)] = staged
+        return X
+
+    def _lexical(self, normalized: Sequence[str]) -> np.ndarray:
+        """The n-gram logits (no columns for a model without them)."""
         if self.parts.lexical is None:
-            return X
-        return np.hstack([X, self.parts.lexical.decision_function(normalized)])
+            return np.zeros((len(normalized), 0), np.float32)
+        return self.parts.lexical.decision_function(normalized)
 
     def _heads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Calibrated tier and category probabilities and strategy probabilities of feature rows."""
-        heads = self.parts.heads
-        tier_logits, cat_logits = heads.predict_logits(X)
-        strategy = softmax(heads.predict_head_logits(X, "strategy")) if heads.has_head("strategy") else None
-        tier = self.parts.tier_calibration.transform(tier_logits)
-        return tier, self.parts.category_calibration.transform(cat_logits), strategy
+        p = self.parts
+        return calibrated_scores(p.heads, p.tier_calibration, p.category_calibration, X)
 
-    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        margin = self.cascade_margin
-        if margin is None:
-            return self._heads(self.features(normalized))
-        part = self._deferred_part()
-        assert part is not None and isinstance(self.encoder, ConcatEncoder)
-        X = self.features(normalized, skip=(part,))
-        tier, cats, strategy = self._heads(X)
-        near = decision_margin(
+    def _near(self, tier: np.ndarray, cats: np.ndarray) -> np.ndarray:
+        """How far each row's scores are from the thresholds that set its label (`decision_margin`)."""
+        return decision_margin(
             tier, self.taxonomy, cats=cats, codes=self.parts.category_codes,
             standalone=self.parts.info.get("standalone_categories", ()),
         )  # fmt: skip
+
+    def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Scores of normalised texts: the early exit first, the full model for the texts it leaves."""
+        lexical = self._lexical(normalized)
+        exit_ = self.early_exit
+        if exit_ is None:
+            return self._full_scores(normalized, lexical)
+        part, enc = self._staged_part(), self.encoder
+        staged = enc.parts[part] if isinstance(enc, ConcatEncoder) and part is not None else enc
+        first, finish = staged.encode_staged(normalized, exit_.layer)  # type: ignore[attr-defined]
+        tier, cats, strategy = exit_.scores(np.hstack([first, lexical]))
+        rest = np.flatnonzero(self._near(tier, cats) < exit_.margin)
+        if rest.size:
+            t, c, s = self._full_scores([normalized[i] for i in rest], lexical[rest], staged=finish(rest.tolist()))
+            tier[rest], cats[rest] = t, c
+            if strategy is not None and s is not None:
+                strategy[rest] = s
+        return tier, cats, strategy
+
+    def _full_scores(
+        self, normalized: list[str], lexical: np.ndarray, *, staged: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The full model's scores; with a `cascade_margin`, the deferred encoder reads only texts near a threshold."""
+        margin = self.cascade_margin
+        if margin is None:
+            return self._heads(np.hstack([self._vectors(normalized, staged=staged), lexical]))
+        part = self._deferred_part()
+        assert part is not None and isinstance(self.encoder, ConcatEncoder)
+        X = np.hstack([self._vectors(normalized, skip=(part,), staged=staged), lexical])
+        tier, cats, strategy = self._heads(X)
+        near = self._near(tier, cats)
         readable_rows = readable(self.encoder.parts[part], [detect_lang(t) for t in normalized])
         again = [i for i in readable_rows if near[i] < margin]
         if again:
@@ -267,10 +319,15 @@ class Guard:
             )
         return verdicts
 
+    def full_model(self) -> Guard:
+        """The same model with the cascade off: every encoder in full on every text. Its scores are
+        one smooth function of the text, which occlusion explanations and comparisons need."""
+        return Guard(self.parts, self.encoder, cascade=False)
+
     def with_taxonomy(self, taxonomy: Taxonomy) -> Guard:
         """A Guard that shares this model but decides with another compatible taxonomy."""
         parts = replace(self.parts, taxonomy=_compatible(taxonomy, self.parts.category_codes))
-        return Guard(parts, self.encoder, two_pass=self.two_pass)
+        return Guard(parts, self.encoder, cascade=self.cascade)
 
 
 def _compatible(taxonomy: Taxonomy, codes: tuple[str, ...]) -> Taxonomy:

@@ -11,6 +11,7 @@ from slmguard.errors import SlmguardError
 
 if TYPE_CHECKING:
     from slmguard.guard import Guard
+    from slmguard.heads.early_exit import EarlyExit
 
 
 LEXICAL_LINE = (
@@ -26,9 +27,24 @@ def _two_pass_lines(info: dict[str, Any]) -> list[str]:
     share = info.get("dev_metrics", {}).get("second_pass_share")
     on_dev = f" ({share:.1%} of the dev rows MiniLM reads)" if share is not None else ""
     return [
-        f"- Two-pass scoring: MiniLM reads a text only when the e5 pass leaves it within {margin} of a threshold"
-        f"{on_dev}; the margin was chosen on dev so that at most 0.5 % of those rows change label "
-        "(`heads/cascade.py`; `Guard.load(two_pass=False)` runs both encoders on every text)."
+        f"- Two-pass scoring: MiniLM reads a text only when the e5 pass leaves its scores less than {margin:.0%} of "
+        f"the way from a threshold to certainty{on_dev}; the margin was chosen on dev so that at most 0.5 % of "
+        "those rows change label "
+        "(`heads/cascade.py`; `Guard.load(cascade=False)` runs both encoders on every text)."
+    ]
+
+
+def _early_exit_lines(early_exit: EarlyExit | None, info: dict[str, Any]) -> list[str]:
+    if early_exit is None:
+        return []
+    share = info.get("dev_metrics", {}).get("early_exit_share")
+    on_dev = f" ({share:.1%} of the dev rows)" if share is not None else ""
+    return [
+        f"- Early exit: heads on e5's first {early_exit.layer} layers (with the n-gram logits) settle a text when "
+        f"its scores are at least {early_exit.margin:.0%} of the way from every threshold to certainty{on_dev}; "
+        "the others run the remaining layers from where they stopped. The margin was chosen on dev so that at "
+        "most 1 % of the dev labels differ from the full model's (`heads/early_exit.py`; "
+        "`Guard.load(cascade=False)` runs every layer)."
     ]
 
 
@@ -60,6 +76,7 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "with a 3-way tier head (safe / sensitive / unsafe), a multi-label category head, a reply-strategy head "
         "and a response-judge head (harmful / refusal / compliance), trained jointly; temperature-scaled on dev.",
         *([LEXICAL_LINE] if guard.parts.lexical is not None else []),
+        *_early_exit_lines(guard.parts.early_exit, info),
         *_two_pass_lines(info),
         *_finetuned_lines(info.get("encoder_layers", {})),
         f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "

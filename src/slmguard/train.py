@@ -20,13 +20,14 @@ from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
 from slmguard.data.responses import ResponsePair, build_response_pairs
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
-from slmguard.encoders import ConcatEncoder, Encoder, encode_readable, get_encoder, readable
+from slmguard.encoders import ConcatEncoder, E5Encoder, Encoder, encode_readable, get_encoder, readable
 from slmguard.encoders.layer_weights import layers_metadata
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
 from slmguard.heads.cascade import choose_margin, decision_margin
+from slmguard.heads.early_exit import MAX_LABEL_CHANGES, EarlyExit
 from slmguard.heads.lexical import LexicalScorer, fit_out_of_fold
 from slmguard.heads.multitask import IGNORE, warm_start_params
 from slmguard.normalize import detect_lang, normalize
@@ -49,7 +50,7 @@ class TrainConfig:
     encoder: str = "e5-small-ft+minilm"
     taxonomy: Path | None = None
     name: str = "slmguard-default"
-    version: str = "0.6.0"
+    version: str = "0.7.0"
     extra: Sequence[Example] = ()
     heads: dict[str, float | int] = field(default_factory=dict)
     seed: int = 0
@@ -66,10 +67,14 @@ class TrainConfig:
     max_fpr: float = 0.05
     response_judge: bool = True
     """Train the response-judge head too (needs GPTFuzz responses in the shared datasets)."""
+    early_exit_layer: int | None = 6
+    """Also train heads on the multilingual encoder's first layers, an early exit for the texts they
+    are sure of (`heads.early_exit`); None: every text runs every layer."""
     extend: ModelParts | None = None
     """A model to extend with the categories of `taxonomy` it lacks (a new policy category): only
     those are learnt, on its frozen trunk; its tier head, known categories, calibration and
-    unsafe threshold are kept, so none of its other outputs changes. The new categories then put a
+    unsafe threshold are kept, so none of its other outputs changes (from its full model: the
+    extension has no early exit, whose heads know no new category). The new categories then put a
     text in their tier on their own (`standalone_categories`), since the tier head never saw them."""
 
 
@@ -263,6 +268,19 @@ def train(
     elif len(blocks) == 1:
         margin, dev_metrics["second_pass_share"] = _cascade_margin(heads, tier_cal, X_dev, p_dev, blocks[0], taxonomy)
         log(f"two-pass margin chosen on dev: {margin} (second encoder for {dev_metrics['second_pass_share']:.1%})")
+    early_exit = None
+    if config.early_exit_layer is not None and config.extend is None:  # the base's exit knows no new category
+        lexical_columns = slice(encoder.dim, None)
+        fitted_exit = _fit_early_exit(
+            config.early_exit_layer, encoder, corpus, (X_train[:, lexical_columns], X_dev[:, lexical_columns]),
+            p_dev, taxonomy, seed=config.head_seed, progress=progress,
+        )  # fmt: skip
+        if fitted_exit is not None:
+            early_exit, exit_metrics = fitted_exit
+            dev_metrics.update(exit_metrics)
+            log(f"early exit after {early_exit.layer} layers: margin {early_exit.margin} chosen on dev, "
+                f"{exit_metrics['early_exit_share']:.1%} of dev rows stop there; dev F1 with the exit "
+                f"{exit_metrics['early_exit_all_f1']:.3f}")  # fmt: skip
     y_strategy_dev = strategy_targets(corpus.dev)
     known = (y_strategy_dev != IGNORE) & (y_dev > 0)
     if known.any():
@@ -283,6 +301,7 @@ def train(
         taxonomy=taxonomy,
         category_codes=codes,
         judge_calibration=judge_cal,
+        early_exit=early_exit,
         info={
             "mapping_version": mapping_version(),
             "encoder_version": getattr(encoder, "version", ""),
@@ -345,6 +364,53 @@ def _cascade_margin(
     margin = choose_margin(p_dev[reads], p_first, taxonomy)
     again = 1.0 if margin is None else float(np.mean(decision_margin(p_first, taxonomy) < margin))
     return margin, again
+
+
+def _fit_early_exit(
+    layer: int,
+    encoder: Encoder,
+    corpus: Corpus,
+    lexical: tuple[np.ndarray, np.ndarray],
+    p_dev: np.ndarray,
+    taxonomy: Taxonomy,
+    *,
+    seed: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[EarlyExit, dict[str, float]] | None:
+    """Heads on the vectors after `layer` layers of the encoder that can stop part-way (+ the n-gram
+    logits), their margin against the full model's dev labels `p_dev`, and dev metrics: the share
+    of rows that stop, and the unsafe F1 and FPR of the labels with the exit. None when no part can
+    stop or no margin keeps the labels."""
+    parts = encoder.parts if isinstance(encoder, ConcatEncoder) else (encoder,)
+    staged = [p for p in parts if isinstance(p, E5Encoder)]
+    if not staged:
+        return None
+    cache = cached(staged[0].first_layers(layer))
+    X_train = np.hstack(
+        [embed(corpus.train, cache, progress=_stage(progress, f"encode train, {layer} layers")), lexical[0]]
+    )
+    X_dev = np.hstack([embed(corpus.dev, cache, progress=_stage(progress, f"encode dev, {layer} layers")), lexical[1]])
+    flush(cache)
+    heads = MultiTaskHeads(seed=seed, strategies=STRATEGY_CLASSES)
+    heads.fit(
+        X_train, *targets(corpus.train, taxonomy.codes), strategy=strategy_targets(corpus.train),
+        sample_weight=_row_weights(corpus.train),
+        progress=partial(_report_epoch, progress, "fit early-exit heads", heads.epochs) if progress else None,
+    )  # fmt: skip
+    y_dev, C_dev = targets(corpus.dev, taxonomy.codes)
+    tier_logits, cat_logits = heads.predict_logits(X_dev)
+    tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
+    cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
+    p_exit = tier_cal.transform(tier_logits)
+    margin = choose_margin(p_dev, p_exit, taxonomy, max_flip_rate=MAX_LABEL_CHANGES)
+    if margin is None:
+        return None
+    stops = decision_margin(p_exit, taxonomy) >= margin
+    combined = np.where(stops[:, None], p_exit, p_dev)
+    metrics = binary_metrics((y_dev == 2).astype(int), (combined[:, 2] >= taxonomy.unsafe_threshold).astype(int))
+    exit_metrics = {"early_exit_share": float(stops.mean()), "early_exit_all_f1": metrics["f1"],
+                    "early_exit_all_fpr": metrics["fpr"]}  # fmt: skip
+    return EarlyExit(layer, heads, tier_cal, cat_cal, margin), exit_metrics
 
 
 def _check_extendable(start: ModelParts, encoder: Encoder, codes: Sequence[str]) -> None:

@@ -80,6 +80,24 @@ def test_long_text_is_read_in_windows_not_truncated(fp32: E5Encoder) -> None:
     assert float(whole @ first) < 0.999  # the tail beyond the first window moved the vector
 
 
+def test_staged_encoding_stops_part_way_and_finishes_where_it_stopped() -> None:
+    encoder = E5Encoder()
+    long = "The weather is lovely and the garden is full of flowers. " * 60  # two windows
+    texts = [*TEXTS, long]
+    first, finish = encoder.encode_staged(texts, 4)
+    assert np.array_equal(first, encoder.first_layers(4).encode(texts))  # what the exit heads were trained on
+    rows = [5, 0, 3]
+    assert np.array_equal(finish(rows), encoder.encode(texts)[rows])  # the same as never stopping
+    assert float((first[0] * encoder.encode(texts[:1])[0]).sum()) < 0.99  # layer 4 is not layer 12
+    assert finish([]).shape == (0, encoder.dim)
+
+
+def test_a_depth_outside_the_model_is_refused() -> None:
+    assert E5Encoder().first_layers(4).version.endswith("-depth4")
+    with pytest.raises(ModelLoadError, match="depth 13 is not between 1 and 12"):
+        E5Encoder().first_layers(13).load()
+
+
 def test_minilm_int8_stays_close_to_fp32() -> None:
     english = [TEXTS[0], TEXTS[4]]
     cosine = (MiniLMEncoder().encode(english) * MiniLMEncoder(quantize=False).encode(english)).sum(axis=1)

@@ -15,9 +15,11 @@ def _tier(unsafe: np.ndarray, sensitive: float = 0.0) -> np.ndarray:
     return np.column_stack([1.0 - unsafe - sensitive, np.full_like(unsafe, sensitive), unsafe])
 
 
-def test_margin_is_the_distance_to_the_nearest_threshold() -> None:
+def test_margin_is_the_distance_to_the_nearest_threshold_as_a_share_of_the_room_on_that_side() -> None:
     tier = np.array([[0.9, 0.05, 0.05], [0.1, 0.45, 0.45], [0.0, 0.2, 0.8]])
-    np.testing.assert_allclose(decision_margin(tier, TAX), [0.45, 0.05, 0.3])
+    np.testing.assert_allclose(decision_margin(tier, TAX), [0.9, 0.1, 0.6])
+    low = TAX.with_policy(unsafe_threshold=0.4)  # 0.4 of room below the threshold, 0.6 above
+    np.testing.assert_allclose(decision_margin(_tier([0.0, 0.2, 0.7, 1.0]), low), [1.0, 0.5, 0.5, 1.0])
 
 
 def test_a_standalone_category_near_its_threshold_shrinks_the_margin() -> None:
@@ -25,16 +27,20 @@ def test_a_standalone_category_near_its_threshold_shrinks_the_margin() -> None:
     codes = TAX.codes
     cats = np.full((1, len(codes)), 0.01)
     cats[0, codes.index("S9")] = next(c.threshold for c in TAX.categories if c.code == "S9") + 0.02
-    assert decision_margin(tier, TAX, cats=cats, codes=codes)[0] == pytest.approx(0.45)
-    assert decision_margin(tier, TAX, cats=cats, codes=codes, standalone=["S9"])[0] == pytest.approx(0.02)
+    threshold = next(c.threshold for c in TAX.categories if c.code == "S9")
+    assert decision_margin(tier, TAX, cats=cats, codes=codes)[0] == pytest.approx(0.9)
+    assert decision_margin(tier, TAX, cats=cats, codes=codes, standalone=["S9"])[0] == pytest.approx(
+        0.02 / (1 - threshold)
+    )
 
 
 def test_the_smallest_margin_that_keeps_the_labels_is_chosen() -> None:
     full = _tier(np.linspace(0.0, 1.0, 1000))
-    first = _tier(np.clip(np.linspace(0.0, 1.0, 1000) + 0.08, 0, 1))  # the first pass reads every text as worse
-    # rows at 0.42-0.50 flip to unsafe; a margin of 0.05 leaves those it puts at 0.55-0.58 (3 %) wrong
+    first = _tier(np.clip(np.linspace(0.0, 1.0, 1000) + 0.1, 0, 1))  # the first pass reads every text as worse
+    # rows at 0.4-0.5 flip to unsafe; a margin of 0.15 (0.075 above 0.5) leaves those it puts at 0.575-0.6 wrong
     assert np.mean(tier_labels(first, TAX) != tier_labels(full, TAX)) > 0.05
-    assert choose_margin(full, first, TAX) == 0.1
+    assert choose_margin(full, first, TAX) == 0.2
+    assert choose_margin(full, first, TAX, max_flip_rate=0.03) == 0.15
     assert choose_margin(full, full, TAX) == MARGINS[0]
 
 

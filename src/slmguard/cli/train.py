@@ -43,6 +43,14 @@ def train(
             min=1, help="Head seeds whose logits are averaged, from --head-seed on (the shipped model uses 3)."
         ),
     ] = 3,
+    early_exit_layer: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also train heads on the first N layers of e5, an early exit for the texts they are sure of "
+            "(the shipped model uses 6; 0: every text runs every layer).",
+        ),
+    ] = 6,
     compare_to: Annotated[
         Path | None,
         typer.Option(
@@ -80,6 +88,7 @@ def train(
             seed=seed,
             head_seed=head_seed,
             ensemble=ensemble,
+            early_exit_layer=early_exit_layer or None,
             extend=base,
         )
         bars: dict[str, object] = {}

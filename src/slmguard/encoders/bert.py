@@ -88,13 +88,22 @@ class Bert(nn.Module):
     def forward(self, texts: Sequence[Sequence[int]]) -> torch.Tensor:
         """Mean-pooled vectors, one row per token-id sequence (special tokens included)."""
         lengths = [len(t) for t in texts]
+        return mean_pool(self.run(self.embed(texts), lengths), lengths)
+
+    def embed(self, texts: Sequence[Sequence[int]]) -> torch.Tensor:
+        """The packed token states [all tokens, hidden] before the first layer."""
+        lengths = [len(t) for t in texts]
         device = self.positions.device
         ids = torch.tensor([i for t in texts for i in t], dtype=torch.long, device=device)
         where = torch.cat([torch.arange(n, device=device) for n in lengths])
-        x = self.embed_norm(self.word_rows(ids) + self.positions[where] + self.token_type)
-        for layer in self.layers:
+        return self.embed_norm(self.word_rows(ids) + self.positions[where] + self.token_type)
+
+    def run(self, x: torch.Tensor, lengths: Sequence[int], start: int = 0, stop: int | None = None) -> torch.Tensor:
+        """Packed token states after layers `start` to `stop` (exclusive): an encoder can stop
+        part-way through and go on later for some of the texts only."""
+        for layer in self.layers[start:stop]:
             x = layer(x, lengths)
-        return torch.stack([t.mean(0) for t in x.split(lengths)])
+        return x
 
     def forward_padded(self, texts: Sequence[Sequence[int]]) -> torch.Tensor:
         """`forward` computed on a padded batch: the same vectors up to float rounding, faster on a GPU."""
@@ -111,6 +120,11 @@ class Bert(nn.Module):
             x = layer.forward_padded(x, mask)
         keep = mask.unsqueeze(-1).to(x.dtype)
         return (x * keep).sum(1) / keep.sum(1)
+
+
+def mean_pool(x: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
+    """One mean vector per text of packed token states."""
+    return torch.stack([t.mean(0) for t in x.split(list(lengths))])
 
 
 class RowScaledInt8Linear(nn.Module):

