@@ -20,12 +20,17 @@ LEXICAL_LINE = (
 )
 
 
+def _dev_share(info: dict[str, Any], key: str, of: str) -> str:
+    """' (12.3% of …)' from the model's dev metrics, or '' for a model that did not record it."""
+    share = info.get("dev_metrics", {}).get(key)
+    return f" ({share:.1%} {of})" if share is not None else ""
+
+
 def _two_pass_lines(info: dict[str, Any]) -> list[str]:
     margin = info.get("cascade_margin")
     if margin is None:
         return []
-    share = info.get("dev_metrics", {}).get("second_pass_share")
-    on_dev = f" ({share:.1%} of the dev rows MiniLM reads)" if share is not None else ""
+    on_dev = _dev_share(info, "second_pass_share", "of the dev rows MiniLM reads")
     return [
         f"- Two-pass scoring: MiniLM reads a text only when the e5 pass leaves its scores less than {margin:.0%} of "
         f"the way from a threshold to certainty{on_dev}; the margin was chosen on dev so that at most 0.5 % of "
@@ -37,13 +42,12 @@ def _two_pass_lines(info: dict[str, Any]) -> list[str]:
 def _early_exit_lines(early_exit: EarlyExit | None, info: dict[str, Any]) -> list[str]:
     if early_exit is None:
         return []
-    share = info.get("dev_metrics", {}).get("early_exit_share")
-    on_dev = f" ({share:.1%} of the dev rows)" if share is not None else ""
+    on_dev = _dev_share(info, "early_exit_share", "of the dev rows")
     return [
         f"- Early exit: heads on e5's first {early_exit.layer} layers (with the n-gram logits) settle a text when "
         f"its scores are at least {early_exit.margin:.0%} of the way from every threshold to certainty{on_dev}; "
         "the others run the remaining layers from where they stopped. The margin was chosen on dev so that at "
-        "most 1 % of the dev labels differ from the full model's (`heads/early_exit.py`; "
+        "most 0.5 % of the dev labels differ from the full model's (`heads/early_exit.py`; "
         "`Guard.load(cascade=False)` runs every layer)."
     ]
 

@@ -27,7 +27,7 @@ from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
 from slmguard.heads.cascade import choose_margin, decision_margin
-from slmguard.heads.early_exit import MAX_LABEL_CHANGES, EarlyExit
+from slmguard.heads.early_exit import EarlyExit
 from slmguard.heads.lexical import LexicalScorer, fit_out_of_fold
 from slmguard.heads.multitask import IGNORE, warm_start_params
 from slmguard.normalize import detect_lang, normalize
@@ -402,7 +402,7 @@ def _fit_early_exit(
     tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
     cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
     p_exit = tier_cal.transform(tier_logits)
-    margin = choose_margin(p_dev, p_exit, taxonomy, max_flip_rate=MAX_LABEL_CHANGES)
+    margin = choose_margin(p_dev, p_exit, taxonomy)
     if margin is None:
         return None
     stops = decision_margin(p_exit, taxonomy) >= margin

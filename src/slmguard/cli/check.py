@@ -34,6 +34,9 @@ def check(
     taxonomy: Annotated[
         Path | None, typer.Option(help="Policy file with the model's codes: other thresholds/actions.")
     ] = None,
+    cascade: Annotated[
+        bool, typer.Option(help="Settle clear texts after e5's first layers (--no-cascade: the full model on all).")
+    ] = True,
     reply: Annotated[
         bool, typer.Option("--reply", help="Show the safeguard reply of block/caution verdicts (JSON always has it).")
     ] = False,
@@ -61,7 +64,7 @@ def check(
     if (text is None) == (input is None):
         fail("Give either a TEXT argument or --input FILE (not both).")
     try:
-        guard = Guard.load(model, taxonomy=taxonomy)
+        guard = Guard.load(model, taxonomy=taxonomy, cascade=cascade)
         rewriter = OpenAIRewriter(rewrite_url, model=rewrite_model, timeout=rewrite_timeout) if rewrite_url else None
         if text is not None:
             verdict = guard.check(text, rewriter=rewriter, timeout=rewrite_timeout)

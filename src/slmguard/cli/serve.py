@@ -18,6 +18,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the shipped model).")] = None,
     taxonomy: Annotated[Path | None, typer.Option(help="Policy file: per-category actions and thresholds.")] = None,
+    cascade: Annotated[
+        bool | None,
+        typer.Option("--cascade/--no-cascade", help="Settle clear texts early (default) or run the full model."),
+    ] = None,
     log_db: Annotated[
         str | None, typer.Option(help="Decision log: sqlite:///PATH (default), postgresql://... or none.")
     ] = None,
@@ -52,6 +56,7 @@ def serve(
             port=port,
             model_path=model,
             taxonomy=taxonomy,
+            cascade=cascade,
             log_db=log_db,
             log_text=log_text,
             shadow=shadow,

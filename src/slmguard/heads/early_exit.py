@@ -5,7 +5,7 @@ the vectors after e5's first `layer` layers (with the n-gram logits) score every
 text whose calibrated scores are at least `margin` from every threshold stops there. The others go
 on through the remaining layers, from the kept token states, to the full model. The margin is
 chosen on dev against the full model's labels (`cascade.choose_margin`): the exit changes at most
-MAX_LABEL_CHANGES of them.
+0.5 % of them (`cascade.MAX_FLIP_RATE`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ from slmguard.errors import ModelLoadError
 from slmguard.heads.calibration import TemperatureScaler
 from slmguard.heads.multitask import MultiTaskHeads, softmax
 
-MAX_LABEL_CHANGES = 0.01
-"""At most this share of the dev labels may differ from the full model's: twice the two-pass
-budget, as the exit heads read another vector. The changes go both ways; `slmguard train` reports
-the dev F1 with the exit next to the full model's."""
 DIRECTORY = "early_exit"
 """Sub-directory of a model directory holding the exit heads."""
 

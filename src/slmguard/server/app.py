@@ -192,7 +192,9 @@ async def _load_guard(state: ServerState) -> None:
     t0 = time.perf_counter()
     try:
         assert state.batcher is not None
-        guard = await state.batcher.in_guard_thread(Guard.load, cfg.model_path, taxonomy=cfg.taxonomy)
+        guard = await state.batcher.in_guard_thread(
+            Guard.load, cfg.model_path, taxonomy=cfg.taxonomy, cascade=cfg.cascade
+        )
         await state.batcher.in_guard_thread(guard.check, "warm-up")  # the first call is slow; pay it before /readyz
         state.guard = guard
     except SlmguardError as exc:

@@ -24,6 +24,9 @@ class ServerConfig(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     model_path: Path | None = Field(None, description="Model directory (default: the shipped model).")
     taxonomy: Path | None = Field(None, description="Policy file: per-category actions and thresholds.")
+    cascade: bool = Field(
+        True, description="Settle clear texts after e5's first layers (about twice as fast); false: the full model."
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Accepted keys; empty means no auth."
     )
