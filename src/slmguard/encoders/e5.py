@@ -148,8 +148,7 @@ class E5Encoder:
             for group in packs(lengths, self.pack_tokens):
                 lens = [lengths[j] for j in group]
                 x = self._model.run(self._model.embed([windows[j][1] for j in group]), lens, 0, layer)
-                states_of_group = x.split(lens)
-                for j, h in zip(group, states_of_group, strict=True):
+                for j, h in zip(group, x.split(lens), strict=True):
                     states[j] = h
                 pooled[group] = mean_pool(x, lens).numpy()
 
