@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slmguard.data.corpus import PROJECT_DATA
 from slmguard.data.manifest import Manifest
 from slmguard.errors import SlmguardError
+from slmguard.heads.cascade import MAX_FLIP_RATE
 
 if TYPE_CHECKING:
     from slmguard.guard import Guard
@@ -33,8 +34,8 @@ def _two_pass_lines(info: dict[str, Any]) -> list[str]:
     on_dev = _dev_share(info, "second_pass_share", "of the dev rows MiniLM reads")
     return [
         f"- Two-pass scoring: MiniLM reads a text only when the e5 pass leaves its scores less than {margin:.0%} of "
-        f"the way from a threshold to certainty{on_dev}; the margin was chosen on dev so that at most 0.5 % of "
-        "those rows change label "
+        f"the way from a threshold to certainty{on_dev}; the margin was chosen on dev so that at most "
+        f"{MAX_FLIP_RATE:.1%} of those rows change label "
         "(`heads/cascade.py`; `Guard.load(cascade=False)` runs both encoders on every text)."
     ]
 
@@ -47,7 +48,7 @@ def _early_exit_lines(early_exit: EarlyExit | None, info: dict[str, Any]) -> lis
         f"- Early exit: heads on e5's first {early_exit.layer} layers (with the n-gram logits) settle a text when "
         f"its scores are at least {early_exit.margin:.0%} of the way from every threshold to certainty{on_dev}; "
         "the others run the remaining layers from where they stopped. The margin was chosen on dev so that at "
-        "most 0.5 % of the dev labels differ from the full model's (`heads/early_exit.py`; "
+        f"most {MAX_FLIP_RATE:.1%} of the dev labels differ from the full model's (`heads/early_exit.py`; "
         "`Guard.load(cascade=False)` runs every layer)."
     ]
 
