@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slmguard.encoders import ConcatEncoder, Encoder
+from slmguard.encoders import ConcatEncoder, E5Encoder, Encoder
 
 FLUSH_EVERY = 8192
 """New vectors kept in memory before they are written out (and whatever is left at `flush()`)."""
@@ -31,9 +31,7 @@ class EmbeddingCache:
         self.dim = encoder.dim
         self.languages = encoder.languages
         self.version = getattr(encoder, "version", "")
-        self.directory = directory
         self.path = (directory or default_cache_dir()) / f"{encoder.name}-{self.version}.npz"
-        self._first_layers: dict[int, EmbeddingCache] = {}
         self._index: dict[str, int] = {}
         self._chunks: list[np.ndarray] = [np.zeros((0, encoder.dim), np.float32)]
         self._unsaved = 0
@@ -71,32 +69,13 @@ class EmbeddingCache:
         vectors = self._vectors()
         return vectors[[self._index[k] for k in keys]]
 
-    @property
-    def encode_staged(self) -> Callable[[Sequence[str], int], tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]]:
-        """The encoder's `encode_staged`, from the cache: the first vectors are those of the encoder
-        cut after `layer` layers (cached as that encoder), `finish` reads or computes the full ones.
-        An AttributeError (so `hasattr` is False) when the encoder cannot stop part-way."""
-        first_layers = getattr(self.encoder, "first_layers", None)
-        if first_layers is None:
-            raise AttributeError(f"{self.name} cannot stop part-way")
-
-        def encode_staged(texts: Sequence[str], layer: int) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
-            if layer not in self._first_layers:
-                self._first_layers[layer] = EmbeddingCache(first_layers(layer), self.directory)
-            first = self._first_layers[layer].encode(texts)
-            return first, lambda rows: self.encode([texts[i] for i in rows])
-
-        return encode_staged
-
     def _vectors(self) -> np.ndarray:
         if len(self._chunks) > 1:
             self._chunks = [np.vstack(self._chunks)]
         return self._chunks[0]
 
     def flush(self) -> None:
-        """Write new vectors to disk (those of the first layers too)."""
-        for first in self._first_layers.values():
-            first.flush()
+        """Write new vectors to disk."""
         if not self._unsaved:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,10 +86,38 @@ class EmbeddingCache:
         self._unsaved = 0
 
 
+class StagedEmbeddingCache(EmbeddingCache):
+    """The cache of an encoder that can stop part-way (`E5Encoder`), so a Guard's early exit runs through it too."""
+
+    def __init__(self, encoder: E5Encoder, directory: Path | None = None) -> None:
+        super().__init__(encoder, directory)
+        self.encoder: E5Encoder = encoder
+        self.directory = directory
+        self._first_layers: dict[int, EmbeddingCache] = {}
+
+    def encode_staged(
+        self, texts: Sequence[str], layer: int
+    ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
+        """The encoder's `encode_staged`, from the cache: the first vectors are those of the encoder
+        cut after `layer` layers (cached as that encoder), `finish` reads or computes the full ones."""
+        if layer not in self._first_layers:
+            self._first_layers[layer] = EmbeddingCache(self.encoder.first_layers(layer), self.directory)
+        first = self._first_layers[layer].encode(texts)
+        return first, lambda rows: self.encode([texts[i] for i in rows])
+
+    def flush(self) -> None:
+        """Write new vectors to disk, those of the first layers too."""
+        for first in self._first_layers.values():
+            first.flush()
+        super().flush()
+
+
 def cached(encoder: Encoder, directory: Path | None = None) -> EmbeddingCache | ConcatEncoder:
     """Wrap `encoder` in a cache; a concatenation caches each part, so parts are shared."""
     if isinstance(encoder, ConcatEncoder):
         return ConcatEncoder([cached(p, directory) for p in encoder.parts])
+    if isinstance(encoder, E5Encoder):
+        return StagedEmbeddingCache(encoder, directory)
     return EmbeddingCache(encoder, directory)
 
 
