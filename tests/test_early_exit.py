@@ -12,7 +12,7 @@ import pytest
 
 from slmguard import Guard
 from slmguard.embedding_cache import cached, flush
-from slmguard.encoders import ConcatEncoder, E5Encoder
+from slmguard.encoders import ConcatEncoder, E5Encoder, MiniLMEncoder, StagedEncoder, staged_part
 from slmguard.errors import ModelLoadError
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler
 from slmguard.heads.cascade import decision_margin
@@ -137,7 +137,8 @@ def test_the_embedding_cache_stages_too_and_gives_the_same_verdicts(
     fast, _, _, _ = _guards(guard, exit_heads, margin=0.5)
     encoder = cached(guard.encoder, tmp_path)
     assert isinstance(encoder, ConcatEncoder)
-    assert hasattr(encoder.parts[0], "encode_staged") and not hasattr(encoder.parts[1], "encode_staged")
+    assert staged_part(encoder) == (0, encoder.parts[0])
+    assert isinstance(encoder.parts[0], StagedEncoder) and not isinstance(encoder.parts[1], StagedEncoder)
     through_cache = Guard(fast.parts, encoder)
     assert through_cache.early_exit is not None
     for _ in range(2):  # computed, then read back
@@ -145,3 +146,10 @@ def test_the_embedding_cache_stages_too_and_gives_the_same_verdicts(
         assert [(g.unsafe_score, g.categories) for g in got] == [(w.unsafe_score, w.categories) for w in want]
     flush(encoder)
     assert any(p.name.endswith(f"-depth{LAYER}.npz") for p in tmp_path.iterdir())
+
+
+def test_one_rule_finds_the_part_that_can_stop() -> None:
+    e5, minilm = E5Encoder(), MiniLMEncoder()
+    assert staged_part(e5) == (-1, e5)
+    assert staged_part(ConcatEncoder([minilm, e5])) == (1, e5)
+    assert staged_part(minilm) is None and staged_part(ConcatEncoder([minilm])) is None

@@ -100,10 +100,14 @@ class StagedEmbeddingCache(EmbeddingCache):
     ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
         """The encoder's `encode_staged`, from the cache: the first vectors are those of the encoder
         cut after `layer` layers (cached as that encoder), `finish` reads or computes the full ones."""
-        if layer not in self._first_layers:
-            self._first_layers[layer] = EmbeddingCache(self.encoder.first_layers(layer), self.directory)
-        first = self._first_layers[layer].encode(texts)
+        first = self.first_layers(layer).encode(texts)
         return first, lambda rows: self.encode([texts[i] for i in rows])
+
+    def first_layers(self, depth: int) -> EmbeddingCache:
+        """The cache of the encoder cut after `depth` layers (one per depth)."""
+        if depth not in self._first_layers:
+            self._first_layers[depth] = EmbeddingCache(self.encoder.first_layers(depth), self.directory)
+        return self._first_layers[depth]
 
     def flush(self) -> None:
         """Write new vectors to disk, those of the first layers too."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from slmguard._validation import check_text, check_texts
 from slmguard.artifacts import ModelParts, load_model, save_model
-from slmguard.encoders import ConcatEncoder, Encoder, get_encoder, readable
+from slmguard.encoders import ConcatEncoder, Encoder, get_encoder, readable, staged_part
 from slmguard.errors import InvalidInputError, ModelLoadError
 from slmguard.heads import decide
 from slmguard.heads.cascade import decision_margin
@@ -102,16 +102,9 @@ class Guard:
     def early_exit(self) -> EarlyExit | None:
         """Heads on the multilingual encoder's first layers that settle the texts they are sure of
         (`slmguard.heads.early_exit`); None for older models or `cascade=False`."""
-        if not self.cascade or self._staged_part() is None:
+        if not self.cascade or staged_part(self.encoder) is None:
             return None
         return self.parts.early_exit
-
-    def _staged_part(self) -> int | None:
-        """The encoder part that can stop part-way (`encode_staged`): -1 when it is the whole encoder."""
-        if isinstance(self.encoder, ConcatEncoder):
-            staged = [i for i, p in enumerate(self.encoder.parts) if hasattr(p, "encode_staged")]
-            return staged[0] if staged else None
-        return -1 if hasattr(self.encoder, "encode_staged") else None
 
     def _deferred_part(self) -> int | None:
         """The encoder part the heads learnt to do without (the one dropped at random in training)."""
@@ -210,9 +203,10 @@ class Guard:
         enc = self.encoder
         if not isinstance(enc, ConcatEncoder):
             return staged if staged is not None else enc.encode(normalized)
-        part = self._staged_part()
-        if staged is None or part is None:
+        found = staged_part(enc)
+        if staged is None or found is None:
             return enc.encode(normalized, skip=skip)
+        part = found[0]
         X = enc.encode(normalized, skip={*skip, part})
         X[:, enc.columns(part)] = staged
         return X
@@ -238,12 +232,10 @@ class Guard:
     def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Scores of normalised texts: the early exit first, the full model for the texts it leaves."""
         lexical = self._lexical(normalized)
-        exit_ = self.early_exit
-        if exit_ is None:
+        exit_, found = self.early_exit, staged_part(self.encoder)
+        if exit_ is None or found is None:
             return self._full_scores(normalized, lexical)
-        part, enc = self._staged_part(), self.encoder
-        staged = enc.parts[part] if isinstance(enc, ConcatEncoder) and part is not None else enc
-        first, finish = staged.encode_staged(normalized, exit_.layer)  # type: ignore[attr-defined]
+        first, finish = found[1].encode_staged(normalized, exit_.layer)
         tier, cats, strategy = exit_.scores(np.hstack([first, lexical]))
         rest = np.flatnonzero(self._near(tier, cats) < exit_.margin)
         if rest.size:

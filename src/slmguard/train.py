@@ -20,7 +20,7 @@ from slmguard.data.manifest import Manifest
 from slmguard.data.mapping import mapping_version
 from slmguard.data.responses import ResponsePair, build_response_pairs
 from slmguard.embedding_cache import EmbeddingCache, cached, flush
-from slmguard.encoders import ConcatEncoder, E5Encoder, Encoder, encode_readable, get_encoder, readable
+from slmguard.encoders import ConcatEncoder, Encoder, encode_readable, get_encoder, readable, staged_part
 from slmguard.encoders.layer_weights import layers_metadata
 from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
@@ -273,7 +273,7 @@ def train(
         lexical_columns = slice(encoder.dim, None)
         fitted_exit = _fit_early_exit(
             config.early_exit_layer, encoder, corpus, (X_train[:, lexical_columns], X_dev[:, lexical_columns]),
-            p_dev, taxonomy, seed=config.head_seed, progress=progress,
+            p_dev, taxonomy, seeds=[config.head_seed + i for i in range(config.ensemble)], progress=progress,
         )  # fmt: skip
         if fitted_exit is not None:
             early_exit, exit_metrics = fitted_exit
@@ -374,29 +374,38 @@ def _fit_early_exit(
     p_dev: np.ndarray,
     taxonomy: Taxonomy,
     *,
-    seed: int,
+    seeds: Sequence[int],
     progress: Callable[[str, int, int], None] | None,
 ) -> tuple[EarlyExit, dict[str, float]] | None:
     """Heads on the vectors after `layer` layers of the encoder that can stop part-way (+ the n-gram
     logits), their margin against the full model's dev labels `p_dev`, and dev metrics: the share
     of rows that stop, and the unsafe F1 and FPR of the labels with the exit. None when no part can
-    stop or no margin keeps the labels."""
-    parts = encoder.parts if isinstance(encoder, ConcatEncoder) else (encoder,)
-    staged = [p for p in parts if isinstance(p, E5Encoder)]
-    if not staged:
+    stop or no margin keeps the labels.
+
+    Like the main heads, the exit averages one member per seed: a single seed's heads were
+    over-confident on texts unlike the training rows, and a confident exit is one that stops.
+    """
+    found = staged_part(encoder)
+    if found is None:
         return None
-    cache = cached(staged[0].first_layers(layer))
+    cache = cached(found[1].first_layers(layer))
     X_train = np.hstack(
         [embed(corpus.train, cache, progress=_stage(progress, f"encode train, {layer} layers")), lexical[0]]
     )
     X_dev = np.hstack([embed(corpus.dev, cache, progress=_stage(progress, f"encode dev, {layer} layers")), lexical[1]])
     flush(cache)
-    heads = MultiTaskHeads(seed=seed, strategies=STRATEGY_CLASSES)
-    heads.fit(
-        X_train, *targets(corpus.train, taxonomy.codes), strategy=strategy_targets(corpus.train),
-        sample_weight=_row_weights(corpus.train),
-        progress=partial(_report_epoch, progress, "fit early-exit heads", heads.epochs) if progress else None,
-    )  # fmt: skip
+    y_train, C_train = targets(corpus.train, taxonomy.codes)
+    strategy, weights = strategy_targets(corpus.train), _row_weights(corpus.train)
+    members = []
+    for i, seed in enumerate(seeds):
+        member = MultiTaskHeads(seed=seed, strategies=STRATEGY_CLASSES)
+        stage = "fit early-exit heads" if len(seeds) == 1 else f"fit early-exit heads {i + 1}/{len(seeds)}"
+        member.fit(
+            X_train, y_train, C_train, strategy=strategy, sample_weight=weights,
+            progress=partial(_report_epoch, progress, stage, member.epochs) if progress else None,
+        )  # fmt: skip
+        members.append(member)
+    heads = members[0] if len(members) == 1 else MultiTaskHeads.average(members)
     y_dev, C_dev = targets(corpus.dev, taxonomy.codes)
     tier_logits, cat_logits = heads.predict_logits(X_dev)
     tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)

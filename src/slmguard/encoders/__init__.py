@@ -23,9 +23,11 @@ __all__ = [
     "E5Encoder",
     "Encoder",
     "MiniLMEncoder",
+    "StagedEncoder",
     "encode_readable",
     "get_encoder",
     "readable",
+    "staged_part",
 ]
 
 
@@ -45,6 +47,26 @@ class Encoder(Protocol):
     def load(self) -> None: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class StagedEncoder(Encoder, Protocol):
+    """An encoder that can stop after its first layers and finish later from where it stopped
+    (`E5Encoder`, and its embedding cache): what an early exit needs."""
+
+    def encode_staged(
+        self, texts: Sequence[str], layer: int
+    ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]: ...
+
+    def first_layers(self, depth: int) -> Encoder: ...
+
+
+def staged_part(encoder: Encoder) -> tuple[int, StagedEncoder] | None:
+    """The part of `encoder` that can stop part-way, and its index among a concatenation's parts
+    (-1 when it is `encoder` itself); None when no part can. The one rule for the guard and the trainer."""
+    if isinstance(encoder, ConcatEncoder):
+        return next(((i, p) for i, p in enumerate(encoder.parts) if isinstance(p, StagedEncoder)), None)
+    return (-1, encoder) if isinstance(encoder, StagedEncoder) else None
 
 
 class ConcatEncoder:
