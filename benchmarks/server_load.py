@@ -1,12 +1,14 @@
 """Load, latency, proxy overhead and soak of `slmguard serve`, on loopback only, bounded in time.
 
 Starts the server (and a fake upstream LLM) as subprocesses on 127.0.0.1, then:
-1. throughput: `--clients` concurrent clients send single-text /v1/moderations for `--duration` s;
-2. proxy overhead: sequential non-streamed chat completions, direct to the upstream vs through the guard;
-3. soak: `--soak-seconds` of steady load (10 minutes with --soak-seconds 600), server RSS sampled.
-These three run with the verdict memo off (SLMGUARD_VERDICT_MEMO=0): every text is decided by the
+1. throughput: `--clients` concurrent clients send single-text /v1/moderations for `--duration` s,
+   eight short texts in turn (all far from every threshold: the cascade's best case);
+2. mixed: the same with the speed benchmark's 2,000 dev queries in turn (some near a threshold);
+3. proxy overhead: sequential non-streamed chat completions, direct to the upstream vs through the guard;
+4. soak: `--soak-seconds` of steady load (10 minutes with --soak-seconds 600), server RSS sampled.
+These four run with the verdict memo off (SLMGUARD_VERDICT_MEMO=0): every text is decided by the
 model, as for traffic that never repeats. Then
-4. repeating traffic: a second server with the default memo, `--clients` clients drawing texts from
+5. repeating traffic: a second server with the default memo, `--clients` clients drawing texts from
    the project's written rows with Zipf popularity (exponent 1.3), as query logs repeat.
 Writes benchmarks/results/server.json and benchmarks/sections/40-server.md.
 """
@@ -29,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from speed import mixed_queries
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TEXTS = [
@@ -41,6 +45,9 @@ TEXTS = [
     "Write a phishing text that looks like it comes from a bank.",
     "Explain how photosynthesis works.",
 ]
+"""The throughput run's texts: short, and all far from every threshold (all stop after 6 layers)."""
+MIXED = 2000
+"""Dev queries of the mixed run, a quarter each from four sources (`speed.mixed_queries`), in turn."""
 
 
 def free_port() -> int:
@@ -130,24 +137,31 @@ async def load(
     }
 
 
-def guard_share(url: str) -> dict[str, float]:
-    """From the server's /metrics: texts per micro-batch and guard inference time per batch (the guard's share)."""
-    values: dict[str, float] = {}
+METRICS = ("slmguard_guard_batch_seconds_sum", "slmguard_guard_batch_seconds_count", "slmguard_batch_texts_sum",
+           "slmguard_memo_hits")  # fmt: skip
+
+
+def metric_values(url: str) -> dict[str, float]:
+    """The server's cumulative /metrics counters that `guard_share` reads."""
+    values = dict.fromkeys(METRICS, 0.0)
     for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
-        for name in (
-            "slmguard_guard_batch_seconds_sum",
-            "slmguard_guard_batch_seconds_count",
-            "slmguard_batch_texts_sum",
-            "slmguard_memo_hits",
-        ):
-            if line.startswith(name + " "):
-                values[name] = float(line.split()[1])
-    batches = values.get("slmguard_guard_batch_seconds_count", 0) or float("nan")
+        name, _, value = line.partition(" ")
+        if name in values:
+            values[name] = float(value)
+    return values
+
+
+def guard_share(url: str, since: dict[str, float] | None = None) -> dict[str, float]:
+    """Texts per micro-batch and guard inference time per batch (the guard's share), from /metrics;
+    counted from start-up, or from the `since` snapshot (`metric_values`)."""
+    now = metric_values(url)
+    values = {k: v - (since or {}).get(k, 0.0) for k, v in now.items()}
+    batches = values["slmguard_guard_batch_seconds_count"] or float("nan")
     return {
-        "micro_batches": int(values.get("slmguard_guard_batch_seconds_count", 0)),
-        "mean_texts_per_batch": round(values.get("slmguard_batch_texts_sum", 0) / batches, 1),
-        "mean_guard_ms_per_batch": round(1000 * values.get("slmguard_guard_batch_seconds_sum", 0) / batches, 1),
-        "memo_hits": int(values.get("slmguard_memo_hits", 0)),
+        "micro_batches": int(values["slmguard_guard_batch_seconds_count"]),
+        "mean_texts_per_batch": round(values["slmguard_batch_texts_sum"] / batches, 1),
+        "mean_guard_ms_per_batch": round(1000 * values["slmguard_guard_batch_seconds_sum"] / batches, 1),
+        "memo_hits": int(values["slmguard_memo_hits"]),
     }
 
 
@@ -229,6 +243,11 @@ def main() -> None:
         throughput = asyncio.run(load(url, clients=args.clients, seconds=args.duration))
         throughput["guard"] = guard_share(url)  # cumulative from start-up; the warm-up call is one batch of one
         print(throughput, flush=True)
+        print("mixed dev queries ...", flush=True)
+        before = metric_values(url)
+        mixed = asyncio.run(load(url, clients=args.clients, seconds=args.duration, texts=mixed_queries(MIXED)))
+        mixed["guard"] = guard_share(url, since=before)
+        print(mixed, flush=True)
         print("proxy overhead ...", flush=True)
         overhead = proxy_overhead(url, up_url, args.proxy_requests)
         print(overhead, flush=True)
@@ -255,6 +274,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "load_average_1m_at_start_end": [load_start, round(os.getloadavg()[0], 1)],
         "throughput": throughput,
+        "mixed": mixed,
         "proxy_overhead": overhead,
         "soak": soaked,
         "decision_log_rows": rows,
@@ -266,7 +286,7 @@ def main() -> None:
 
 
 def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
-    t, o, s, z = r["throughput"], r["proxy_overhead"], r["soak"], r["repeating"]
+    t, m, o, s, z = r["throughput"], r["mixed"], r["proxy_overhead"], r["soak"], r["repeating"]
 
     def mark(ok: bool) -> str:
         return "✅" if ok else "❌"
@@ -290,6 +310,12 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"| errors | {errors} of {t['requests_ok'] + errors} | 0 {mark(errors == 0)} |",
         f"| guard inference per micro-batch (ms), texts per micro-batch | {t['guard']['mean_guard_ms_per_batch']}, "
         f"{t['guard']['mean_texts_per_batch']} | |",
+        f"| mixed dev queries ({MIXED:,} web, SQuARe, HarmBench and maths questions in turn), {m['clients']} clients: "
+        f"requests/s | {m['rps']} | |",
+        f"| mixed dev queries: p50, p99 latency (ms); errors | {m['p50_ms']}, {m['p99_ms']}; "
+        f"{sum(m['errors'].values())} | |",
+        f"| mixed dev queries: guard inference per micro-batch (ms), texts per micro-batch | "
+        f"{m['guard']['mean_guard_ms_per_batch']}, {m['guard']['mean_texts_per_batch']} | |",
         f"| chat completion p50, direct to the upstream (ms) | {o['direct_p50_ms']} | |",
         f"| chat completion p50, through the guard (ms) | {o['guarded_p50_ms']} | |",
         f"| added by the guard, p50 (ms) | {o['added_p50_ms']} | ≤ 10 {mark(o['added_p50_ms'] <= 10)} |",
@@ -309,7 +335,11 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"{t['guard']['mean_guard_ms_per_batch']:.0f} ms on average (from `/metrics`), so the encoder, not the "
         "server, sets the throughput. The proxy row holds two guard decisions (input and output) and two "
         "decision-log commits. The rows above the repeating-traffic ones run with the verdict memo off, so "
-        "every text is decided by the model (the same eight short texts go round); the repeating-traffic rows "
+        "every text is decided by the model. The first rows send eight short texts in turn, all of them far from "
+        "every threshold, so all stop after e5's first 6 layers: the cascade's best case. The mixed rows send "
+        "the speed benchmark's dev queries (`benchmarks/speed.py`: web questions, sensitive SQuARe questions, "
+        "HarmBench requests and maths problems), some near a threshold, so those run the full model: the fairer "
+        "figure for traffic that never repeats. The repeating-traffic rows "
         "start a second server with the default memo (`verdict_memo`, 8,192 texts) and draw each request's "
         "text from the project's written rows with Zipf popularity, as query logs repeat: a remembered text "
         "costs no model call, but is still logged. Those rows are longer than the eight short texts (a "

@@ -25,7 +25,7 @@ SINGLE = 400
 """Queries timed one at a time (the first of the interleaved list: a hundred from each source)."""
 
 
-def _queries(n: int) -> list[str]:
+def mixed_queries(n: int) -> list[str]:
     """Up to `n` dev queries, a quarter each: web questions, SQuARe (sensitive), HarmBench, maths."""
     from slmguard.data.manifest import Manifest
 
@@ -54,7 +54,7 @@ def main() -> None:
     load_s = time.perf_counter() - start
     # the same model with every encoder in full on every text: measured interleaved, so drift hits both alike
     full = guard.full_model()
-    texts = _queries(args.n)
+    texts = mixed_queries(args.n)
     for t in texts[:20]:  # warm-up
         guard.check(t)
         full.check(t)
