@@ -59,6 +59,8 @@ PROJECT_DATA: dict[str, str] = {
     "Korean, and prompt attacks in the same forms",
     "translated_ko": "Korean versions of English harmful requests from permissive train splits (advbench, catqa, "
     "harmfulqa), and benign Korean look-alikes in the same casual forms",
+    "casual_harm": "Korean and English questions about violence, revenge, demeaning groups, insults, petty crime and "
+    "snooping in a short casual register, and benign look-alikes with the same words",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
