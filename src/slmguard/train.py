@@ -59,8 +59,9 @@ class TrainConfig:
     """Seed of the heads' initialisation and batch order (of the first member when `ensemble` > 1)."""
     ensemble: int = 3
     """Heads trained with seeds head_seed, head_seed + 1, …, whose logits are averaged
-    (`MultiTaskHeads.average`). One seed's training noise moved dev F1 by about a point and single
-    test figures by several; the average of three moves less (BENCHMARKS.md, "Head settings")."""
+    (`MultiTaskHeads.average`); the early-exit heads too. One seed's training noise moved dev F1 by
+    about a point and single test figures by several; the average of three moves less
+    (BENCHMARKS.md, "Head settings")."""
     lexical: bool = True
     """Append the logits of a character n-gram model (`heads.lexical`) to the sentence vectors."""
     tune_threshold: bool = True
@@ -382,8 +383,8 @@ def _fit_early_exit(
     of rows that stop, and the unsafe F1 and FPR of the labels with the exit. None when no part can
     stop or no margin keeps the labels.
 
-    Like the main heads, the exit averages one member per seed: a single seed's heads were
-    over-confident on texts unlike the training rows, and a confident exit is one that stops.
+    Like the main heads, the exit averages one member per seed (`seeds`): less of one seed's
+    training noise, and at the same label budget more dev rows stop (BENCHMARKS.md, 0.8.0).
     """
     found = staged_part(encoder)
     if found is None:

@@ -40,7 +40,9 @@ def train(
     ensemble: Annotated[
         int,
         typer.Option(
-            min=1, help="Head seeds whose logits are averaged, from --head-seed on (the shipped model uses 3)."
+            min=1,
+            help="Head seeds whose logits are averaged, from --head-seed on, for the main and the early-exit "
+            "heads (the shipped model uses 3).",
         ),
     ] = 3,
     early_exit_layer: Annotated[
