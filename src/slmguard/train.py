@@ -224,24 +224,17 @@ def train(
         head_config.update(hidden=h.hidden, strategies=h.strategies, judge_classes=h.judge_classes, **EXTEND_HEADS)
         log(f"extending {base.name}-{base.version} with {', '.join(new)}; its other outputs stay as they are")
     members = 1 if config.extend is not None else config.ensemble
-    fitted = []
-    for i in range(members):
-        member = MultiTaskHeads(**{**head_config, **config.heads, "seed": config.head_seed + i})  # type: ignore[arg-type]
-        stage = "fit heads" if members == 1 else f"fit heads {i + 1}/{members}"
-        member.fit(
-            np.vstack([X_train, X_pairs.reshape(n_pairs, X_train.shape[1])]),
-            np.concatenate([y_train, np.full(n_pairs, IGNORE)]),
-            np.vstack([C_train, np.full((n_pairs, len(codes)), np.nan, np.float32)]),
-            strategy=np.concatenate([strategy_targets(corpus.train), np.full(n_pairs, IGNORE)]),
-            judge=np.concatenate([np.full(len(corpus.train), IGNORE), [p.target for p in pairs_train]]).astype(
-                np.int64
-            ),
-            sample_weight=np.concatenate([weights, np.ones(n_pairs, np.float32)]),
-            init=init,
-            progress=partial(_report_epoch, progress, stage, member.epochs) if progress else None,
-        )
-        fitted.append(member)
-    heads = fitted[0] if members == 1 else MultiTaskHeads.average(fitted)
+    seeds = [config.head_seed + i for i in range(members)]
+    heads = _fit_seeds(
+        {**head_config, **config.heads}, seeds, "fit heads", progress,
+        np.vstack([X_train, X_pairs.reshape(n_pairs, X_train.shape[1])]),
+        np.concatenate([y_train, np.full(n_pairs, IGNORE)]),
+        np.vstack([C_train, np.full((n_pairs, len(codes)), np.nan, np.float32)]),
+        strategy=np.concatenate([strategy_targets(corpus.train), np.full(n_pairs, IGNORE)]),
+        judge=np.concatenate([np.full(len(corpus.train), IGNORE), [p.target for p in pairs_train]]).astype(np.int64),
+        sample_weight=np.concatenate([weights, np.ones(n_pairs, np.float32)]),
+        init=init,
+    )  # fmt: skip
     judge_cal = None
     if pairs_dev:
         y_judge_dev = np.array([p.target for p in pairs_dev])
@@ -274,7 +267,7 @@ def train(
         lexical_columns = slice(encoder.dim, None)
         fitted_exit = _fit_early_exit(
             config.early_exit_layer, encoder, corpus, (X_train[:, lexical_columns], X_dev[:, lexical_columns]),
-            p_dev, taxonomy, seeds=[config.head_seed + i for i in range(config.ensemble)], progress=progress,
+            p_dev, taxonomy, seeds=seeds, progress=progress,
         )  # fmt: skip
         if fitted_exit is not None:
             early_exit, exit_metrics = fitted_exit
@@ -367,6 +360,28 @@ def _cascade_margin(
     return margin, again
 
 
+def _fit_seeds(
+    config: dict[str, object],
+    seeds: Sequence[int],
+    stage: str,
+    progress: Callable[[str, int, int], None] | None,
+    *fit_args: np.ndarray,
+    **fit_kwargs: object,
+) -> MultiTaskHeads:
+    """One `MultiTaskHeads(**config)` fitted per seed on the same rows; their average
+    (`MultiTaskHeads.average`), or the single member."""
+    members = []
+    for i, seed in enumerate(seeds):
+        member = MultiTaskHeads(**{**config, "seed": seed})  # type: ignore[arg-type]
+        name = stage if len(seeds) == 1 else f"{stage} {i + 1}/{len(seeds)}"
+        member.fit(
+            *fit_args, **fit_kwargs,  # type: ignore[arg-type]
+            progress=partial(_report_epoch, progress, name, member.epochs) if progress else None,
+        )  # fmt: skip
+        members.append(member)
+    return members[0] if len(members) == 1 else MultiTaskHeads.average(members)
+
+
 def _fit_early_exit(
     layer: int,
     encoder: Encoder,
@@ -395,18 +410,11 @@ def _fit_early_exit(
     )
     X_dev = np.hstack([embed(corpus.dev, cache, progress=_stage(progress, f"encode dev, {layer} layers")), lexical[1]])
     flush(cache)
-    y_train, C_train = targets(corpus.train, taxonomy.codes)
-    strategy, weights = strategy_targets(corpus.train), _row_weights(corpus.train)
-    members = []
-    for i, seed in enumerate(seeds):
-        member = MultiTaskHeads(seed=seed, strategies=STRATEGY_CLASSES)
-        stage = "fit early-exit heads" if len(seeds) == 1 else f"fit early-exit heads {i + 1}/{len(seeds)}"
-        member.fit(
-            X_train, y_train, C_train, strategy=strategy, sample_weight=weights,
-            progress=partial(_report_epoch, progress, stage, member.epochs) if progress else None,
-        )  # fmt: skip
-        members.append(member)
-    heads = members[0] if len(members) == 1 else MultiTaskHeads.average(members)
+    heads = _fit_seeds(
+        {"strategies": STRATEGY_CLASSES}, seeds, "fit early-exit heads", progress,
+        X_train, *targets(corpus.train, taxonomy.codes), strategy=strategy_targets(corpus.train),
+        sample_weight=_row_weights(corpus.train),
+    )  # fmt: skip
     y_dev, C_dev = targets(corpus.dev, taxonomy.codes)
     tier_logits, cat_logits = heads.predict_logits(X_dev)
     tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
