@@ -92,7 +92,6 @@ class StagedEmbeddingCache(EmbeddingCache):
     def __init__(self, encoder: E5Encoder, directory: Path | None = None) -> None:
         super().__init__(encoder, directory)
         self.encoder: E5Encoder = encoder
-        self.directory = directory
         self._first_layers: dict[int, EmbeddingCache] = {}
 
     def encode_staged(
@@ -106,7 +105,7 @@ class StagedEmbeddingCache(EmbeddingCache):
     def first_layers(self, depth: int) -> EmbeddingCache:
         """The cache of the encoder cut after `depth` layers (one per depth)."""
         if depth not in self._first_layers:
-            self._first_layers[depth] = EmbeddingCache(self.encoder.first_layers(depth), self.directory)
+            self._first_layers[depth] = EmbeddingCache(self.encoder.first_layers(depth), self.path.parent)
         return self._first_layers[depth]
 
     def flush(self) -> None:

@@ -50,6 +50,8 @@ class Guard:
         self.parts = parts
         self.encoder = encoder
         self.cascade = cascade
+        self._staged = staged_part(encoder)
+        """The encoder part that can stop part-way, found once: the check is a protocol match."""
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, taxonomy: str | Path | None = None, cascade: bool = True) -> Guard:
@@ -102,7 +104,7 @@ class Guard:
     def early_exit(self) -> EarlyExit | None:
         """Heads on the multilingual encoder's first layers that settle the texts they are sure of
         (`slmguard.heads.early_exit`); None for older models or `cascade=False`."""
-        if not self.cascade or staged_part(self.encoder) is None:
+        if not self.cascade or self._staged is None:
             return None
         return self.parts.early_exit
 
@@ -203,10 +205,9 @@ class Guard:
         enc = self.encoder
         if not isinstance(enc, ConcatEncoder):
             return staged if staged is not None else enc.encode(normalized)
-        found = staged_part(enc)
-        if staged is None or found is None:
+        if staged is None or self._staged is None:
             return enc.encode(normalized, skip=skip)
-        part = found[0]
+        part = self._staged[0]
         X = enc.encode(normalized, skip={*skip, part})
         X[:, enc.columns(part)] = staged
         return X
@@ -232,7 +233,7 @@ class Guard:
     def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Scores of normalised texts: the early exit first, the full model for the texts it leaves."""
         lexical = self._lexical(normalized)
-        exit_, found = self.early_exit, staged_part(self.encoder)
+        exit_, found = self.early_exit, self._staged
         if exit_ is None or found is None:
             return self._full_scores(normalized, lexical)
         first, finish = found[1].encode_staged(normalized, exit_.layer)
