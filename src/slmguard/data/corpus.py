@@ -61,6 +61,8 @@ PROJECT_DATA: dict[str, str] = {
     "harmfulqa), and benign Korean look-alikes in the same casual forms",
     "casual_harm": "Korean and English questions about violence, revenge, demeaning groups, insults, petty crime and "
     "snooping in a short casual register, and benign look-alikes with the same words",
+    "short_ko_harm": "Short Korean requests to kill, burn, bomb or self-harm, first-person suicidal words and illegal "
+    "gambling sites, and benign look-alikes with the same words (scripts/make_short_ko_harm.py)",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
