@@ -9,7 +9,6 @@ import pytest
 
 from slmguard.encoders import E5Encoder, MiniLMEncoder
 from slmguard.encoders._torch import packs
-from slmguard.encoders.bert import equal_runs
 from slmguard.encoders.e5 import model_file, sentencepiece_model
 from slmguard.encoders.e5_file import E5File
 from slmguard.errors import ModelLoadError
@@ -132,21 +131,6 @@ def test_int8_vector_does_not_depend_on_batch_mates(encoder: E5Encoder | MiniLME
     batch = TEXTS + [t.upper() for t in TEXTS]
     one_pass = encoder.encode(batch)
     assert np.array_equal(one_pass, np.vstack([encoder.encode([t]) for t in batch]))
-
-
-def test_equal_runs_groups_consecutive_equal_lengths() -> None:
-    assert equal_runs([3, 3, 3, 5, 3, 7, 7]) == [(3, 3), (1, 5), (1, 3), (2, 7)]
-    assert equal_runs([]) == []
-
-
-EQUAL_LENGTH = [f"I really like {animal} a lot" for animal in ("cats", "dogs", "birds", "cows")]
-
-
-@pytest.mark.parametrize("encoder", [E5Encoder(), MiniLMEncoder()], ids=["e5", "minilm"])
-def test_texts_of_equal_length_share_an_attention_call_and_stay_as_alone(encoder: E5Encoder | MiniLMEncoder) -> None:
-    assert len({len(E5Encoder().token_ids(t)) for t in EQUAL_LENGTH}) == 1  # one run of four in e5's pack
-    batch = [*EQUAL_LENGTH, "A longer one, with more words than the others."]
-    assert np.array_equal(encoder.encode(batch), np.vstack([encoder.encode([t]) for t in batch]))
 
 
 def test_int8_rows_are_quantised_on_their_own_and_closer_to_fp32(fp32: E5Encoder) -> None:

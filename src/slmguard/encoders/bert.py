@@ -1,8 +1,7 @@
 """The post-LN BERT encoder that e5-small and MiniLM share, reading a batch as one packed row of tokens.
 
 Token-wise work (the linears, layer norms, GELU) runs on all of a batch's tokens at once, so the
-matmuls get the batch's size; attention runs on each text's tokens only, one call for each run of
-texts of equal length (batched attention computes each text exactly as alone). No padding
+matmuls get the batch's size; attention runs text by text, on that text's tokens only. No padding
 takes part in any computation, so a text's vector is bit for bit the same alone and in any batch,
 with the row-scaled int8 linears below too.
 """
@@ -39,9 +38,8 @@ class Layer(nn.Module):
         self.out_norm = nn.LayerNorm(h, eps=shape.eps)
 
     def forward(self, x: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
-        runs = equal_runs(lengths)
-        parts = self.qkv(x).split([count * n for count, n in runs])
-        ctx = torch.cat([self._attend(part, n) for part, (_, n) in zip(parts, runs, strict=True)])
+        h = x.shape[1]
+        ctx = torch.cat([self._attend(*qkv.split(h, dim=1)) for qkv in self.qkv(x).split(lengths)])
         x = self.attn_norm(x + self.o(ctx))
         return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
 
@@ -60,18 +58,14 @@ class Layer(nn.Module):
         x = self.attn_norm(x + self.o(ctx.transpose(1, 2).reshape(b, n, h)))
         return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
 
-    def _attend(self, qkv: torch.Tensor, n: int) -> torch.Tensor:
-        """Attention within each text of a run of texts that all have `n` tokens: [tokens, 3 * hidden] in,
-        [tokens, hidden] out. One call serves the whole run; each text is computed as if alone."""
-        h = qkv.shape[1] // 3
-        texts = qkv.shape[0] // n
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Attention of one text's tokens to each other: [tokens, hidden] in and out."""
+        n, h = q.shape
 
         def split(y: torch.Tensor) -> torch.Tensor:
-            return y.reshape(texts, n, self.heads, h // self.heads).transpose(1, 2)
+            return y.view(1, n, self.heads, h // self.heads).transpose(1, 2)
 
-        q, k, v = qkv.split(h, dim=1)
-        ctx = nn.functional.scaled_dot_product_attention(split(q), split(k), split(v))
-        return ctx.transpose(1, 2).reshape(texts * n, h)
+        return nn.functional.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).reshape(n, h)
 
 
 class Bert(nn.Module):
@@ -126,18 +120,6 @@ class Bert(nn.Module):
             x = layer.forward_padded(x, mask)
         keep = mask.unsqueeze(-1).to(x.dtype)
         return (x * keep).sum(1) / keep.sum(1)
-
-
-def equal_runs(lengths: Sequence[int]) -> list[tuple[int, int]]:
-    """(count, length) for each run of consecutive equal lengths: `packs` sorts texts by length, so a
-    pack of short queries holds long runs, and each run needs one attention call instead of one per text."""
-    runs: list[tuple[int, int]] = []
-    for n in lengths:
-        if runs and runs[-1][1] == n:
-            runs[-1] = (runs[-1][0] + 1, n)
-        else:
-            runs.append((1, n))
-    return runs
 
 
 def mean_pool(x: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
