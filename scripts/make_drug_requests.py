@@ -119,8 +119,10 @@ def main() -> None:
     rows = [(t, "unsafe") for t in rng.sample(unsafe, len(unsafe))]
     rows += [(t, "safe") for t in rng.sample(safe, len(safe)) + SAFE_PLAIN]
     added = random.Random(81)
-    rows += [(t, "unsafe") for t in added.sample(sorted({_fill(t, d) for t in UNSAFE for d in ADDED_0_9_0}), 96)]
-    rows += [(t, "safe") for t in added.sample(sorted({_fill(t, d) for t in SAFE for d in ADDED_0_9_0[:2]}), 24)]
+    added_unsafe = sorted({_fill(t, d) for t in UNSAFE for d in ADDED_0_9_0})
+    added_safe = sorted({_fill(t, d) for t in SAFE for d in ADDED_0_9_0[:2]})
+    rows += [(t, "unsafe") for t in added.sample(added_unsafe, len(added_unsafe))]
+    rows += [(t, "safe") for t in added.sample(added_safe, len(added_safe))]
     rows = drop_taken(rows, taken_keys(Manifest(), writing=OUT.name), text=lambda row: row[0])
     write_project_file(OUT, [
         {"id": f"kd-ko-{n:04d}", "text": text, "label": label, "categories": ["S2"] if label == "unsafe" else [],
