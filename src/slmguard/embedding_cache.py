@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slmguard.encoders import ConcatEncoder, E5Encoder, Encoder
+from slmguard.encoders import ConcatEncoder, Encoder, StagedEncoder
 
 FLUSH_EVERY = 8192
 """New vectors kept in memory before they are written out (and whatever is left at `flush()`)."""
@@ -87,11 +87,12 @@ class EmbeddingCache:
 
 
 class StagedEmbeddingCache(EmbeddingCache):
-    """The cache of an encoder that can stop part-way (`E5Encoder`), so a Guard's early exit runs through it too."""
+    """The cache of an encoder that can stop part-way (a `StagedEncoder`, e5), so a Guard's early exit runs
+    through it too."""
 
-    def __init__(self, encoder: E5Encoder, directory: Path | None = None) -> None:
+    def __init__(self, encoder: StagedEncoder, directory: Path | None = None) -> None:
         super().__init__(encoder, directory)
-        self.encoder: E5Encoder = encoder
+        self.encoder: StagedEncoder = encoder
         self._first_layers: dict[int, EmbeddingCache] = {}
 
     def encode_staged(
@@ -119,7 +120,7 @@ def cached(encoder: Encoder, directory: Path | None = None) -> EmbeddingCache | 
     """Wrap `encoder` in a cache; a concatenation caches each part, so parts are shared."""
     if isinstance(encoder, ConcatEncoder):
         return ConcatEncoder([cached(p, directory) for p in encoder.parts])
-    if isinstance(encoder, E5Encoder):
+    if isinstance(encoder, StagedEncoder):  # the rule the guard and the trainer use (`staged_part`)
         return StagedEmbeddingCache(encoder, directory)
     return EmbeddingCache(encoder, directory)
 
