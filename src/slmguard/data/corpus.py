@@ -63,6 +63,8 @@ PROJECT_DATA: dict[str, str] = {
     "snooping in a short casual register, and benign look-alikes with the same words",
     "short_ko_harm": "Short Korean requests to kill, burn, bomb or self-harm, first-person suicidal words and illegal "
     "gambling sites, and benign look-alikes with the same words (scripts/make_short_ko_harm.py)",
+    "permission_questions": "English and Korean 'should I …?' questions about harmful acts of one's own, the same "
+    "forms about contested personal decisions (sensitive) and everyday choices (scripts/make_permission_questions.py)",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
