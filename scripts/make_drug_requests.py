@@ -19,6 +19,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from slmguard.normalize.hangul import has_batchim
+
 OUT = Path(__file__).resolve().parents[1] / "data" / "harmful_ko_drugs.jsonl"
 
 DRUGS = [
@@ -104,8 +106,7 @@ SAFE_PLAIN = [
 
 def _fill(template: str, drug: str) -> str:
     """`template` with the drug and the particles its last syllable takes (이/가, 을/를)."""
-    last = drug[-1]
-    batchim = "가" <= last <= "힣" and (ord(last) - ord("가")) % 28 != 0  # Latin names end in a vowel sound
+    batchim = has_batchim(drug)  # Latin names end in a vowel sound
     return template.format(d=drug, i="이" if batchim else "가", eul="을" if batchim else "를")
 
 

@@ -7,7 +7,7 @@ import pytest
 from slmguard.data.obfuscate import OBFUSCATIONS
 from slmguard.normalize import detect_lang, normalize
 from slmguard.normalize.confusables import fold_confusables, unleet
-from slmguard.normalize.hangul import compat_jamo, expand_choseong, recompose_jamo
+from slmguard.normalize.hangul import compat_jamo, expand_choseong, has_batchim, recompose_jamo
 from slmguard.normalize.spacing import join_spaced, squeeze_repeats
 from slmguard.normalize.unicode import nfkc, strip_invisible, strip_marks
 
@@ -94,3 +94,11 @@ def test_normalize_undoes_split_jamo() -> None:
 )
 def test_detect_lang(text: str, lang: str) -> None:
     assert detect_lang(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("폭력", True), ("성범죄", False), ("대마초", False), ("물뽕", True), ("LSD", False), ("", False)],
+)
+def test_has_batchim_reads_the_final_consonant_that_korean_particles_follow(word: str, expected: bool) -> None:
+    assert has_batchim(word) is expected

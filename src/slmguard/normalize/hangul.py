@@ -1,4 +1,5 @@
-"""Korean obfuscation: split jamo ('ㅍㅗㄱㅌㅏㄴ') and well-known 초성 abbreviations ('ㅅㅂ')."""
+"""Hangul helpers: undoing Korean obfuscation (split jamo 'ㅍㅗㄱㅌㅏㄴ', 초성 abbreviations 'ㅅㅂ'),
+and the final-consonant (받침) test that Korean particles depend on."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ CHOSEONG_WORDS = {
     "ㄷㅁ": "대마", "ㅁㄷ": "마약", "ㅈㅅ": "자살", "ㅈㅎ": "자해", "ㅅㅍ": "섹파",
 }  # fmt: skip
 _CHOSEONG = re.compile(r"(?<![ㄱ-ㅣ])(" + "|".join(sorted(CHOSEONG_WORDS, key=len, reverse=True)) + r")(?![ㄱ-ㅣ])")
+
+
+def has_batchim(word: str) -> bool:
+    """Whether `word` ends in a syllable with a final consonant, so it takes 이/을/은/과 rather than 가/를/는/와.
+
+    A word that does not end in a Hangul syllable (a Latin drug name, a number) counts as ending in a
+    vowel sound.
+    """
+    last = word[-1] if word else ""
+    return "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
 
 
 def _syllable(cho: str, jung: str, jong: str = "") -> str:

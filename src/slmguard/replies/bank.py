@@ -10,6 +10,7 @@ from importlib import resources
 import yaml
 
 from slmguard.errors import ModelLoadError
+from slmguard.normalize.hangul import has_batchim
 from slmguard.replies.strategies import STRATEGIES, get_strategy
 
 LANGUAGES = ("en", "ko")
@@ -79,8 +80,7 @@ def variants(strategy: str, *, lang: str, flagged: tuple[str, ...] = ()) -> list
 
 def _topic_slots(topic: str) -> dict[str, str]:
     """`{topic}` plus the Korean forms with a particle that depends on the last syllable's final consonant."""
-    last = topic[-1] if topic else ""
-    batchim = "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
+    batchim = has_batchim(topic)
     return {
         "topic": topic,
         "topic_gwa": topic + ("과" if batchim else "와"),
