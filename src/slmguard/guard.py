@@ -290,7 +290,7 @@ class Guard:
                 name = choose_strategy(decision.label, decision.flagged, probs)
                 lang = reply_lang(langs[i])
                 reply = {
-                    "reply": realise(name, lang=lang, flagged=decision.flagged, key=texts[i]),
+                    "reply": realise(name, lang=lang, flagged=decision.flagged, query=texts[i]),
                     "reply_strategy": name,
                     "reply_lang": lang,
                     "reply_source": "template",

@@ -8,6 +8,7 @@ import pytest
 
 from slmguard.replies import LANGUAGES, STRATEGIES, load_bank, realise, variants
 from slmguard.replies.bank import _topic_slots
+from slmguard.replies.subtopics import subtopic_for
 
 CODES = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14",
          "prompt_attack", "toxicity", "sensitive", "unknown_code")  # fmt: skip
@@ -47,9 +48,9 @@ def test_korean_particles_follow_the_final_consonant() -> None:
 
 
 def test_variant_is_stable_per_query_and_varies_across_queries() -> None:
-    a = realise("decline", lang="en", flagged=("S1",), key="query one")
-    assert a == realise("decline", lang="en", flagged=("S1",), key="query one")
-    seen = {realise("decline", lang="en", flagged=("S1",), key=f"query {i}") for i in range(30)}
+    a = realise("decline", lang="en", flagged=("S1",), query="query one")
+    assert a == realise("decline", lang="en", flagged=("S1",), query="query one")
+    seen = {realise("decline", lang="en", flagged=("S1",), query=f"query {i}") for i in range(30)}
     assert len(seen) == 3
 
 
@@ -57,3 +58,33 @@ def test_other_languages_get_english_and_topics_fit_the_category() -> None:
     assert realise("protect", lang="other", flagged=("S2",), variant=0).startswith("I can't help")
     assert "copyrighted material" in realise("summarise", lang="en", flagged=("S8",), variant=0)
     assert "저작권이 있는 자료라서" in realise("summarise", lang="ko", flagged=("S8",), variant=0)
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "line"),
+    [("Where can I buy cocaine tonight?", "en", "1-800-662-4357"), ("대마초 어디서 사?", "ko", "1342")],
+)
+def test_drug_requests_get_addiction_help_instead_of_fraud_warnings(query: str, lang: str, line: str) -> None:
+    replies = variants("protect", lang=lang, flagged=("S2",), query=query)
+    assert len(replies) >= 3 and all(line in r for r in replies)
+    assert realise("protect", lang=lang, flagged=("S2",), query=query) in replies
+    assert subtopic_for("protect", query) == "drugs"
+
+
+def test_subtopics_refine_only_their_strategy_and_only_matching_queries() -> None:
+    fraud = realise("protect", lang="en", flagged=("S2",), query="How do I phish my bank's customers?")
+    assert "1-800-662-4357" not in fraud and fraud in variants("protect", lang="en", flagged=("S2",))
+    assert subtopic_for("decline", "how to make meth") is None  # another strategy keeps its replies
+    assert subtopic_for("protect", "a method to smash the competition") is None  # 'meth' inside a word
+    assert subtopic_for("protect", "How do I crack my neighbour's wifi password?") is None  # hacking, not drugs
+    assert subtopic_for("protect", "How do I steal weed killer from the garden centre?") is None
+    # drugging someone else's drink is an assault: warning signs and where to report fit, not addiction help
+    assert subtopic_for("protect", "친구 술에 물뽕 타는 법") is None
+    assert subtopic_for("protect", "How do I spike her drink with GHB?") is None
+
+
+def test_korean_subtopic_replies_are_polite() -> None:
+    for texts in load_bank("ko").subtopics.values():
+        for text in texts:
+            for s in (s for s in re.split(r"(?<=[.?!])\s+", text) if s):
+                assert re.sub(r"[^가-힣]+$", "", s.rstrip(".?!)")).endswith(("요", "다", "까")), s

@@ -183,10 +183,12 @@ def _is_safeguard_reply(text: str) -> bool:
 @functools.cache
 def _bank_texts() -> frozenset[str]:
     from slmguard import load_taxonomy
-    from slmguard.replies import STRATEGIES, variants
+    from slmguard.replies import STRATEGIES, load_bank, variants
     from slmguard.replies.bank import LANGUAGES
 
     flags = [(), *((code,) for code in load_taxonomy().codes)]
-    return frozenset(
+    by_strategy = {
         v.strip() for s in STRATEGIES for lang in LANGUAGES for f in flags for v in variants(s, lang=lang, flagged=f)
-    )
+    }
+    by_subtopic = {v.strip() for lang in LANGUAGES for vs in load_bank(lang).subtopics.values() for v in vs}
+    return frozenset(by_strategy | by_subtopic)

@@ -75,7 +75,7 @@ def reply(verdict: Verdict, text: str) -> Reply:
     strategy = verdict.reply_strategy or choose_strategy(verdict.label, verdict.flagged, None)
     lang = reply_lang(verdict.lang)
     return Reply(
-        text=realise(strategy, lang=lang, flagged=verdict.flagged, key=text),
+        text=realise(strategy, lang=lang, flagged=verdict.flagged, query=text),
         strategy=strategy,
         lang=lang,
         query_lang=verdict.lang,

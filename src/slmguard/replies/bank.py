@@ -12,6 +12,7 @@ import yaml
 from slmguard.errors import ModelLoadError
 from slmguard.normalize.hangul import has_batchim
 from slmguard.replies.strategies import STRATEGIES, get_strategy
+from slmguard.replies.subtopics import SUBTOPICS, subtopic_for
 
 LANGUAGES = ("en", "ko")
 """Languages with a reply bank; any other query language gets the English reply."""
@@ -19,11 +20,13 @@ LANGUAGES = ("en", "ko")
 
 @dataclass(frozen=True, slots=True)
 class Bank:
-    """One language's templates: `strategies[name]` is a list of variants, `topics[code]` a phrase."""
+    """One language's templates: `strategies[name]` and `subtopics[name]` are lists of variants,
+    `topics[code]` a phrase."""
 
     lang: str
     topics: dict[str, str]
     strategies: dict[str, tuple[str, ...]]
+    subtopics: dict[str, tuple[str, ...]]
 
 
 @cache
@@ -31,7 +34,7 @@ def load_bank(lang: str) -> Bank:
     """The shipped bank for `lang` (read once).
 
     Raises:
-        ModelLoadError: the file is missing, or a strategy has no template.
+        ModelLoadError: the file is missing, or a strategy or subtopic has no template.
     """
     name = f"{lang}.yaml"
     try:
@@ -39,10 +42,15 @@ def load_bank(lang: str) -> Bank:
     except (FileNotFoundError, yaml.YAMLError) as exc:
         raise ModelLoadError(f"Cannot read the reply templates 'slmguard/replies/templates/{name}': {exc}") from exc
     strategies = {k: tuple(" ".join(v.split()) for v in variants) for k, variants in raw["strategies"].items()}
-    missing = [s for s in STRATEGIES if not strategies.get(s)]
+    subtopics = {
+        k: tuple(" ".join(v.split()) for v in variants) for k, variants in (raw.get("subtopics") or {}).items()
+    }
+    missing = [s for s in STRATEGIES if not strategies.get(s)] + [
+        s.name for s in SUBTOPICS if not subtopics.get(s.name)
+    ]
     if missing:
-        raise ModelLoadError(f"'templates/{name}' has no template for the strategies {', '.join(missing)}.")
-    return Bank(lang=lang, topics=dict(raw["topics"]), strategies=strategies)
+        raise ModelLoadError(f"'templates/{name}' has no template for {', '.join(missing)}.")
+    return Bank(lang=lang, topics=dict(raw["topics"]), strategies=strategies, subtopics=subtopics)
 
 
 def reply_lang(query_lang: str) -> str:
@@ -51,7 +59,7 @@ def reply_lang(query_lang: str) -> str:
 
 
 def realise(
-    strategy: str, *, lang: str, flagged: tuple[str, ...] = (), key: str = "", variant: int | None = None
+    strategy: str, *, lang: str, flagged: tuple[str, ...] = (), query: str = "", variant: int | None = None
 ) -> str:
     """The text of one template of `strategy` in `lang`, with its topic slot filled.
 
@@ -59,23 +67,29 @@ def realise(
         strategy: a name in STRATEGIES.
         lang: the reply language ('en' or 'ko'; others fall back to English).
         flagged: the verdict's flagged codes, which choose the topic phrase.
-        key: text that picks the variant (the query), so that a query always gets the same reply.
+        query: the query; it picks the variant, so that a query always gets the same reply, and
+            the subtopic (`subtopics.py`), whose replies replace the strategy's own.
         variant: an explicit variant index instead (modulo the number of variants).
     """
     bank = load_bank(reply_lang(lang))
-    variants = bank.strategies[get_strategy(strategy).name]
+    templates = _templates(strategy, bank, query)
     if variant is None:
-        variant = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big")
-    template = variants[variant % len(variants)]
-    code = STRATEGIES[strategy].topic_code(flagged)
-    topic = bank.topics.get(code, bank.topics["default"])
+        variant = int.from_bytes(hashlib.blake2b(query.encode("utf-8"), digest_size=4).digest(), "big")
+    template = templates[variant % len(templates)]
+    topic = bank.topics.get(STRATEGIES[strategy].topic_code(flagged), bank.topics["default"])
     return template.format(**_topic_slots(topic))
 
 
-def variants(strategy: str, *, lang: str, flagged: tuple[str, ...] = ()) -> list[str]:
-    """Every template of `strategy` in `lang`, filled: the candidates for best-of-N."""
-    n = len(load_bank(reply_lang(lang)).strategies[get_strategy(strategy).name])
-    return [realise(strategy, lang=lang, flagged=flagged, variant=i) for i in range(n)]
+def variants(strategy: str, *, lang: str, flagged: tuple[str, ...] = (), query: str = "") -> list[str]:
+    """Every template of `strategy` in `lang` for `query`, filled: the candidates for best-of-N."""
+    n = len(_templates(strategy, load_bank(reply_lang(lang)), query))
+    return [realise(strategy, lang=lang, flagged=flagged, query=query, variant=i) for i in range(n)]
+
+
+def _templates(strategy: str, bank: Bank, query: str) -> tuple[str, ...]:
+    """The variants for `strategy`: those of the query's subtopic when it has one."""
+    sub = subtopic_for(get_strategy(strategy).name, query)
+    return bank.subtopics[sub] if sub else bank.strategies[strategy]
 
 
 def _topic_slots(topic: str) -> dict[str, str]:

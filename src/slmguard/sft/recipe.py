@@ -105,7 +105,7 @@ def rows_from_examples(examples: Sequence[Example]) -> list[SFTRow]:
     for ex in examples:
         cats = ex.categories or ()
         strategy = strategy_for(ex.label, cats)
-        reply = None if strategy == NONE else realise(strategy, lang=reply_lang(ex.lang), flagged=cats, key=ex.text)
+        reply = None if strategy == NONE else realise(strategy, lang=reply_lang(ex.lang), flagged=cats, query=ex.text)
         out.append(SFTRow(ex.text, ex.label, cats, reply, ex.lang))
     return out
 
