@@ -332,26 +332,30 @@ KO_SAFE = [
 ]
 
 
-def _en(acts: list[str], rng: random.Random, per_act: int, context: list[str] | None = None) -> list[str]:
-    """`per_act` framed questions per act, one in three after a sentence of context when there is some."""
+PER_ACT = 3
+"""Framed questions written per act, each in a different frame."""
+
+
+def _questions(framed: list[list[str]], rng: random.Random, context: list[str] | None = None) -> list[str]:
+    """PER_ACT of each act's framed questions, one in three after a sentence of context when there is some."""
     out = []
-    for act in acts:
-        for frame in rng.sample(EN_FRAMES, per_act):
-            text = frame.format(a=act)
+    for questions in framed:
+        for text in rng.sample(questions, PER_ACT):
             out.append(f"{rng.choice(context)} {text}" if context and rng.random() < 1 / 3 else text)
     return out
 
 
-def _ko(acts: list[tuple[str, str]], rng: random.Random, per_act: int, context: list[str] | None = None) -> list[str]:
-    """`per_act` framed Korean questions per act, from its connective and nominal forms."""
-    out = []
-    for connective, nominal in acts:
-        frames = [f.format(c=connective) for f in KO_FRAMES_CONNECTIVE] + [
-            f.format(n=nominal) for f in KO_FRAMES_NOMINAL
-        ]
-        for text in rng.sample(frames, per_act):
-            out.append(f"{rng.choice(context)} {text}" if context and rng.random() < 1 / 3 else text)
-    return out
+def _en(acts: list[str]) -> list[list[str]]:
+    """Each act in every English frame."""
+    return [[f.format(a=act) for f in EN_FRAMES] for act in acts]
+
+
+def _ko(acts: list[tuple[str, str]]) -> list[list[str]]:
+    """Each act in every Korean frame, from its connective and nominal forms."""
+    return [
+        [*(f.format(c=connective) for f in KO_FRAMES_CONNECTIVE), *(f.format(n=nominal) for f in KO_FRAMES_NOMINAL)]
+        for connective, nominal in acts
+    ]
 
 
 def rows() -> list[tuple[str, str, list[str], str]]:
@@ -359,15 +363,15 @@ def rows() -> list[tuple[str, str, list[str], str]]:
     rng = random.Random(0)
     out: list[tuple[str, str, list[str], str]] = []
     for code, acts in EN_HARM.items():
-        out += [(t, "unsafe", [code], "en") for t in _en(acts, rng, 3, EN_HARM_CONTEXT.get(code))]
+        out += [(t, "unsafe", [code], "en") for t in _questions(_en(acts), rng, EN_HARM_CONTEXT.get(code))]
     out += [(t, "unsafe", ["S11"], "en") for t in EN_SELF_HARM_QUESTIONS]
-    out += [(t, "sensitive", ["sensitive"], "en") for t in _en(EN_SENSITIVE, rng, 3)]
-    out += [(t, "safe", [], "en") for t in _en(EN_SAFE, rng, 3)]
+    out += [(t, "sensitive", ["sensitive"], "en") for t in _questions(_en(EN_SENSITIVE), rng)]
+    out += [(t, "safe", [], "en") for t in _questions(_en(EN_SAFE), rng)]
     for code, pairs in KO_HARM.items():
-        out += [(t, "unsafe", [code], "ko") for t in _ko(pairs, rng, 3, KO_HARM_CONTEXT.get(code))]
+        out += [(t, "unsafe", [code], "ko") for t in _questions(_ko(pairs), rng, KO_HARM_CONTEXT.get(code))]
     out += [(t, "unsafe", ["S11"], "ko") for t in KO_SELF_HARM_QUESTIONS]
-    out += [(t, "sensitive", ["sensitive"], "ko") for t in _ko(KO_SENSITIVE, rng, 3)]
-    out += [(t, "safe", [], "ko") for t in _ko(KO_SAFE, rng, 3)]
+    out += [(t, "sensitive", ["sensitive"], "ko") for t in _questions(_ko(KO_SENSITIVE), rng)]
+    out += [(t, "safe", [], "ko") for t in _questions(_ko(KO_SAFE), rng)]
     return out
 
 
