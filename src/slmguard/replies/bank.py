@@ -41,16 +41,18 @@ def load_bank(lang: str) -> Bank:
         raw = yaml.safe_load((resources.files("slmguard.replies") / "templates" / name).read_text(encoding="utf-8"))
     except (FileNotFoundError, yaml.YAMLError) as exc:
         raise ModelLoadError(f"Cannot read the reply templates 'slmguard/replies/templates/{name}': {exc}") from exc
-    strategies = {k: tuple(" ".join(v.split()) for v in variants) for k, variants in raw["strategies"].items()}
-    subtopics = {
-        k: tuple(" ".join(v.split()) for v in variants) for k, variants in (raw.get("subtopics") or {}).items()
-    }
+    strategies, subtopics = _variants(raw["strategies"]), _variants(raw.get("subtopics") or {})
     missing = [s for s in STRATEGIES if not strategies.get(s)] + [
         s.name for s in SUBTOPICS if not subtopics.get(s.name)
     ]
     if missing:
         raise ModelLoadError(f"'templates/{name}' has no template for {', '.join(missing)}.")
     return Bank(lang=lang, topics=dict(raw["topics"]), strategies=strategies, subtopics=subtopics)
+
+
+def _variants(section: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """A YAML section's variant lists, each variant on one line (folded YAML keeps no layout worth keeping)."""
+    return {name: tuple(" ".join(v.split()) for v in texts) for name, texts in section.items()}
 
 
 def reply_lang(query_lang: str) -> str:

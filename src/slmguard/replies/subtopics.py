@@ -22,6 +22,13 @@ class Subtopic:
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None
 
+    def matches(self, strategy: str, query: str) -> bool:
+        return (
+            strategy == self.strategy
+            and bool(self.pattern.search(query))
+            and not (self.unless and self.unless.search(query))
+        )
+
 
 _DRUG_WORDS_EN = (
     r"drugs?|cocaine|meth|methamphetamine|crystal meth|heroin|fentanyl|opioids?|lsd|acid tabs|mdma|ecstasy|"
@@ -50,11 +57,4 @@ SUBTOPICS: tuple[Subtopic, ...] = (
 
 def subtopic_for(strategy: str, query: str) -> str | None:
     """The subtopic of `strategy` that `query` falls under, or None for the strategy's own replies."""
-    return next(
-        (
-            s.name
-            for s in SUBTOPICS
-            if s.strategy == strategy and s.pattern.search(query) and not (s.unless and s.unless.search(query))
-        ),
-        None,
-    )
+    return next((s.name for s in SUBTOPICS if s.matches(strategy, query)), None)
