@@ -9,6 +9,7 @@ import pytest
 
 from slmguard.encoders import E5Encoder, MiniLMEncoder
 from slmguard.encoders._torch import packs
+from slmguard.encoders.bert import same_length_runs
 from slmguard.encoders.e5 import model_file, sentencepiece_model
 from slmguard.encoders.e5_file import E5File
 from slmguard.errors import ModelLoadError
@@ -121,6 +122,17 @@ def test_not_a_model_file_is_named(tmp_path: Path) -> None:
 def test_file_header_is_e5_small() -> None:
     config = E5File(model_file()).config
     assert (config.hidden, config.layers, config.heads, config.ffn) == (384, 12, 12, 1536)
+
+
+def test_texts_of_one_length_attend_in_one_call_as_if_alone() -> None:
+    """Equal-length texts share one attention call; each still reads only its own tokens."""
+    encoder = E5Encoder()
+    same = ["How do I kill a Python process?", "How do I kill a Linux process?", "How do I stop a Python process?"]
+    lengths = {len(encoder.token_ids(t)) for t in same}
+    assert len(lengths) == 1  # one run: the batched path is what is tested
+    together = encoder.encode([*same, TEXTS[1]])
+    assert np.array_equal(together[:3], np.vstack([encoder.encode([t]) for t in same]))
+    assert same_length_runs([3, 3, 5, 3, 7, 7]) == [(2, 3), (1, 5), (1, 3), (2, 7)]
 
 
 @pytest.mark.parametrize("encoder", [E5Encoder(), MiniLMEncoder()], ids=["e5", "minilm"])

@@ -1,15 +1,17 @@
 """The post-LN BERT encoder that e5-small and MiniLM share, reading a batch as one packed row of tokens.
 
 Token-wise work (the linears, layer norms, GELU) runs on all of a batch's tokens at once, so the
-matmuls get the batch's size; attention runs text by text, on that text's tokens only. No padding
-takes part in any computation, so a text's vector is bit for bit the same alone and in any batch,
-with the row-scaled int8 linears below too.
+matmuls get the batch's size; attention reads each text's tokens only, in one call for each run of
+consecutive texts of the same length (`packs` sorts a pass by length, so a batch of short queries
+needs a few calls, not one per text). No padding takes part in any computation, so a text's
+vector is bit for bit the same alone and in any batch, with the row-scaled int8 linears below too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 import torch
 from torch import nn
@@ -38,8 +40,9 @@ class Layer(nn.Module):
         self.out_norm = nn.LayerNorm(h, eps=shape.eps)
 
     def forward(self, x: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
-        h = x.shape[1]
-        ctx = torch.cat([self._attend(*qkv.split(h, dim=1)) for qkv in self.qkv(x).split(lengths)])
+        runs = same_length_runs(lengths)
+        parts = self.qkv(x).split([texts * n for texts, n in runs])
+        ctx = torch.cat([self._attend(qkv, *run) for qkv, run in zip(parts, runs, strict=True)])
         x = self.attn_norm(x + self.o(ctx))
         return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
 
@@ -58,14 +61,14 @@ class Layer(nn.Module):
         x = self.attn_norm(x + self.o(ctx.transpose(1, 2).reshape(b, n, h)))
         return self.out_norm(x + self.down(nn.functional.gelu(self.up(x))))
 
-    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Attention of one text's tokens to each other: [tokens, hidden] in and out."""
-        n, h = q.shape
+    def _attend(self, qkv: torch.Tensor, texts: int, n: int) -> torch.Tensor:
+        """Attention of each text's tokens to each other, for `texts` consecutive texts of `n` tokens each:
+        their query-key-value rows [texts * n, 3 * hidden] in, [texts * n, hidden] out.
 
-        def split(y: torch.Tensor) -> torch.Tensor:
-            return y.view(1, n, self.heads, h // self.heads).transpose(1, 2)
-
-        return nn.functional.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).reshape(n, h)
+        Each text is its own item of one batched call, computed exactly as if it were alone."""
+        h = qkv.shape[1] // 3
+        q, k, v = qkv.view(texts, n, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
+        return nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(texts * n, h)
 
 
 class Bert(nn.Module):
@@ -122,6 +125,11 @@ class Bert(nn.Module):
         return (x * keep).sum(1) / keep.sum(1)
 
 
+def same_length_runs(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """(how many texts, their length) for each run of consecutive equal lengths."""
+    return [(len(list(run)), n) for n, run in groupby(lengths)]
+
+
 def mean_pool(x: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
     """One mean vector per text of packed token states."""
     return torch.stack([t.mean(0) for t in x.split(list(lengths))])
@@ -150,8 +158,10 @@ class RowScaledInt8Linear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale = x.abs().amax(-1, keepdim=True).clamp_(min=1e-12)
-        y = self.quantized(torch.cat([x / scale, self.anchor]))[:-1]
-        return torch.addcmul(self.bias, y, scale)
+        rows = torch.empty(len(x) + 1, x.shape[1], dtype=x.dtype, device=x.device)
+        torch.div(x, scale, out=rows[:-1])  # written in place of a concatenation with the anchor: one copy fewer
+        rows[-1] = self.anchor
+        return torch.addcmul(self.bias, self.quantized(rows)[:-1], scale)
 
 
 def set_params(module: nn.Linear | nn.LayerNorm, weight: torch.Tensor, bias: torch.Tensor) -> None:
