@@ -52,7 +52,7 @@ class MicroBatcher:
         metrics: Metrics,
         *,
         max_batch: int = 32,
-        max_wait_ms: float = 2.0,
+        max_wait_ms: float = 0.0,
         max_queue: int = 512,
         shadow: bool = False,
     ) -> None:

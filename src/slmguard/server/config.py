@@ -41,7 +41,12 @@ class ServerConfig(BaseSettings):
     upstream_api_key: str | None = None
     upstream_timeout_s: float = Field(60.0, gt=0)
     max_batch: int = Field(32, ge=1, description="Texts per encoder call.")
-    max_wait_ms: float = Field(2.0, ge=0, description="How long a micro-batch waits to fill.")
+    max_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        description="How long a micro-batch waits to fill. 0: decide what is queued at once; under load the "
+        "queue fills while the previous batch is decided.",
+    )
     max_queue: int = Field(512, ge=1, description="Texts waiting for the guard; beyond it requests get 429.")
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_inputs: int = Field(256, ge=1, description="Texts in one request.")
