@@ -65,6 +65,8 @@ PROJECT_DATA: dict[str, str] = {
     "gambling sites, and benign look-alikes with the same words (scripts/make_short_ko_harm.py)",
     "permission_questions": "English and Korean 'should I …?' questions about harmful acts of one's own, the same "
     "forms about contested personal decisions (sensitive) and everyday choices (scripts/make_permission_questions.py)",
+    "selfharm_ko": "Korean (and some English) first-person self-harm disclosures: urges, acts, relapses, wanting to "
+    "go on; and help-seeking, recovery, helping others, research and figurative uses with the same words",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
