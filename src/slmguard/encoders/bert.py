@@ -160,7 +160,7 @@ class RowScaledInt8Linear(nn.Module):
         scale = x.abs().amax(-1, keepdim=True).clamp_(min=1e-12)
         rows = torch.empty(len(x) + 1, x.shape[1], dtype=x.dtype, device=x.device)
         torch.div(x, scale, out=rows[:-1])  # written in place of a concatenation with the anchor: one copy fewer
-        rows[-1] = self.anchor
+        rows[-1:] = self.anchor
         return torch.addcmul(self.bias, self.quantized(rows)[:-1], scale)
 
 
