@@ -58,6 +58,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ENV = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
+"""The servers' environment: this checkout's package and the test folder's fake upstream."""
+
+
+def start_upstream(port: int) -> subprocess.Popen[bytes]:
+    """The fake upstream LLM of the proxy tests (`tests/server/fake_upstream.py`) on 127.0.0.1."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.server.fake_upstream:app", "--port", str(port),
+         "--log-level", "warning"], cwd=REPO, env=ENV,
+    )  # fmt: skip
+
+
+def start_server(port: int, db: Path, upstream_port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """`slmguard serve` on 127.0.0.1 with a SQLite decision log and the fake upstream; `settings` are
+    extra environment variables (SLMGUARD_* settings, OMP_*)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "slmguard.cli", "serve", "--port", str(port), "--log-db", f"sqlite:///{db}",
+         "--upstream-url", f"http://127.0.0.1:{upstream_port}/v1", "--log-level", "warning"], cwd=REPO,
+        env={**ENV, **settings},
+    )  # fmt: skip
+
+
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -219,22 +241,10 @@ def main() -> None:
     args = ap.parse_args()
 
     load_start = round(os.getloadavg()[0], 1)  # other jobs on the machine skew every figure; recorded with them
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
     tmp = Path(tempfile.mkdtemp(prefix="slmguard-bench-"))
     up_port, port = free_port(), free_port()
-    upstream = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.server.fake_upstream:app", "--port", str(up_port),
-         "--log-level", "warning"], cwd=REPO, env=env,
-    )  # fmt: skip
-
-    def start_server(db: Path, **settings: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "slmguard.cli", "serve", "--port", str(port), "--log-db", f"sqlite:///{db}",
-             "--upstream-url", f"http://127.0.0.1:{up_port}/v1", "--log-level", "warning"], cwd=REPO,
-            env={**env, **settings},
-        )  # fmt: skip
-
-    server = start_server(tmp / "d.db", SLMGUARD_VERDICT_MEMO="0")
+    upstream = start_upstream(up_port)
+    server = start_server(port, tmp / "d.db", up_port, SLMGUARD_VERDICT_MEMO="0")
     url, up_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{up_port}"
     try:
         wait_ready(f"{up_url}/docs", upstream)
@@ -260,7 +270,7 @@ def main() -> None:
         server.terminate()
         server.wait(30)
         print("repeating traffic, verdict memo on ...", flush=True)
-        server = start_server(tmp / "d2.db")
+        server = start_server(port, tmp / "d2.db", up_port)
         wait_ready(f"{url}/readyz", server)
         repeating = asyncio.run(load(url, clients=args.clients, seconds=args.duration, texts=zipf_texts(200_000)))
         repeating["guard"] = guard_share(url)

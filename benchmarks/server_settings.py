@@ -18,13 +18,20 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from server_load import REPO, free_port, guard_share, load, metric_values, proxy_overhead, wait_ready
+from server_load import (
+    free_port,
+    guard_share,
+    load,
+    metric_values,
+    proxy_overhead,
+    start_server,
+    start_upstream,
+    wait_ready,
+)
 from speed import mixed_queries
 
 HERE = Path(__file__).resolve().parent
@@ -66,12 +73,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=64)
     args = ap.parse_args()
     settings = ["", *(args.setting or SETTINGS)]
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
     up_port = free_port()
-    upstream = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.server.fake_upstream:app", "--port", str(up_port),
-         "--log-level", "warning"], cwd=REPO, env=env,
-    )  # fmt: skip
+    upstream = start_upstream(up_port)
     up_url = f"http://127.0.0.1:{up_port}"
     mixed = mixed_queries(2000)
     runs: dict[str, list[dict[str, Any]]] = {s or "defaults": [] for s in settings}
@@ -81,11 +84,7 @@ def main() -> None:
             for setting in settings if r % 2 == 0 else settings[::-1]:
                 port = free_port()
                 db = Path(tempfile.mkdtemp(prefix="slmguard-settings-")) / "d.db"
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "slmguard.cli", "serve", "--port", str(port), "--log-db", f"sqlite:///{db}",
-                     "--upstream-url", f"{up_url}/v1", "--log-level", "warning"], cwd=REPO,
-                    env={**env, "SLMGUARD_VERDICT_MEMO": "0", **parse(setting)},
-                )  # fmt: skip
+                server = start_server(port, db, up_port, SLMGUARD_VERDICT_MEMO="0", **parse(setting))
                 url = f"http://127.0.0.1:{port}"
                 try:
                     wait_ready(f"{url}/readyz", server)
