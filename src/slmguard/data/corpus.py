@@ -67,6 +67,8 @@ PROJECT_DATA: dict[str, str] = {
     "forms about contested personal decisions (sensitive) and everyday choices (scripts/make_permission_questions.py)",
     "selfharm_ko": "Korean (and some English) first-person self-harm disclosures: urges, acts, relapses, wanting to "
     "go on; and help-seeking, recovery, helping others, research and figurative uses with the same words",
+    "risky_intent": "Korean and English drunk driving, euphemisms for killing a person, insurance fraud, buying drugs "
+    "in a named place and a self-harm urge now with a plea for help; and look-alikes with the same words",
 }
 """The project's own data, `data/<source>.jsonl` (see data/DATASHEET.md), and what the model card says of it."""
 PROJECT_FILES = tuple(f"{source}.jsonl" for source in PROJECT_DATA)
