@@ -50,7 +50,7 @@ class TrainConfig:
     encoder: str = "e5-small-ft+minilm"
     taxonomy: Path | None = None
     name: str = "slmguard-default"
-    version: str = "0.11.0"
+    version: str = "0.12.0"
     extra: Sequence[Example] = ()
     heads: dict[str, float | int] = field(default_factory=dict)
     seed: int = 0
