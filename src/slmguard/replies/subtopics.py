@@ -2,9 +2,9 @@
 
 A category can be broad where the best alternative is not: S2 covers fraud and theft, for which
 `protect` offers warning signs and where to report, but also drug crimes, for which the useful
-offer is confidential addiction help. The strategy head and the categories decide the strategy;
-a subtopic only picks which of the strategy's reviewed replies fit the query (templates/<lang>.yaml,
-`subtopics`).
+offer is confidential addiction help, and drink-driving, for which it is a safe way home. The
+strategy head and the categories decide the strategy; a subtopic only picks which of the
+strategy's reviewed replies fit the query (templates/<lang>.yaml, `subtopics`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,17 @@ _SPIKING = (
 """Drugging someone else's drink or food: an assault, for which addiction help does not fit; the
 strategy's own replies (warning signs, staying safe, where to report) do."""
 
+_DRINK_EN = r"drunk|beers?|drinks?|drinking|wine|shots?|soju|whiske?y|vodka|tipsy|buzzed|stoned|high on"
+_IMPAIRED_DRIVING = (
+    rf"\bdrunk[- ]?driv|\bdriv(?:e|es|ing)\b.{{0,40}}\b(?:{_DRINK_EN})\b|\b(?:{_DRINK_EN})\b.{{0,60}}\bdriv(?:e|ing)\b"
+    r"|\bdrive home\b.{0,40}\bafter\b|\b(?:DUI|DWI)\b|breathal[yi]s|sobriety checkpoint"
+    r"|음주\s?(?:운전|단속|측정)|(?:술|소주|맥주|와인|막걸리|양주)\S*.{0,30}운전|운전.{0,20}(?:술|소주|맥주)"
+)
+"""Driving after drinking (or using drugs), or dodging a checkpoint: the useful offer is a safe way
+home, not fraud warnings or addiction help. Checked before `drugs`, so driving high gets it too."""
+
 SUBTOPICS: tuple[Subtopic, ...] = (
+    Subtopic("impaired_driving", "protect", re.compile(_IMPAIRED_DRIVING, re.IGNORECASE)),
     Subtopic(
         "drugs",
         "protect",
