@@ -10,7 +10,8 @@ These four run with the verdict memo off (SLMGUARD_VERDICT_MEMO=0): every text i
 model, as for traffic that never repeats. Then
 5. repeating traffic: a second server with the default memo, `--clients` clients drawing texts from
    the project's written rows with Zipf popularity (exponent 1.3), as query logs repeat.
-Writes benchmarks/results/server.json and benchmarks/sections/40-server.md.
+Writes benchmarks/results/server.json and benchmarks/sections/40-server.md (`--model DIR --out NAME`: another
+model, written to results/NAME.json and sections/40-NAME.md).
 """
 
 from __future__ import annotations
@@ -238,13 +239,16 @@ def main() -> None:
     ap.add_argument("--proxy-requests", type=int, default=100)
     ap.add_argument("--soak-seconds", type=float, default=120.0, help="600 for the 10-minute soak")
     ap.add_argument("--soak-clients", type=int, default=16)
+    ap.add_argument("--model", type=Path, help="model directory to serve (default: the shipped default model)")
+    ap.add_argument("--out", default="server", help="results/<out>.json and sections/40-<out>.md")
     args = ap.parse_args()
+    model = {"SLMGUARD_MODEL": str(args.model.resolve())} if args.model else {}
 
     load_start = round(os.getloadavg()[0], 1)  # other jobs on the machine skew every figure; recorded with them
     tmp = Path(tempfile.mkdtemp(prefix="slmguard-bench-"))
     up_port, port = free_port(), free_port()
     upstream = start_upstream(up_port)
-    server = start_server(port, tmp / "d.db", up_port, SLMGUARD_VERDICT_MEMO="0")
+    server = start_server(port, tmp / "d.db", up_port, SLMGUARD_VERDICT_MEMO="0", **model)
     url, up_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{up_port}"
     try:
         wait_ready(f"{up_url}/docs", upstream)
@@ -270,7 +274,7 @@ def main() -> None:
         server.terminate()
         server.wait(30)
         print("repeating traffic, verdict memo on ...", flush=True)
-        server = start_server(port, tmp / "d2.db", up_port)
+        server = start_server(port, tmp / "d2.db", up_port, **model)
         wait_ready(f"{url}/readyz", server)
         repeating = asyncio.run(load(url, clients=args.clients, seconds=args.duration, texts=zipf_texts(200_000)))
         repeating["guard"] = guard_share(url)
@@ -281,6 +285,7 @@ def main() -> None:
             p.wait(30)
     result = {
         "date": time.strftime("%Y-%m-%d"),
+        "model": str(args.model or "models/default"),
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "load_average_1m_at_start_end": [load_start, round(os.getloadavg()[0], 1)],
         "throughput": throughput,
@@ -291,7 +296,7 @@ def main() -> None:
         "repeating": repeating,
     }
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "server.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (HERE / "results" / f"{args.out}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     write_section(result, args)
 
 
@@ -303,10 +308,12 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
 
     errors = sum(t["errors"].values())
     lines = [
-        "## Guard server under load",
+        "## Guard server under load" + (f": `{args.model}`" if args.model else ""),
         "",
         f"`python benchmarks/server_load.py --clients {args.clients} --duration {args.duration:g} "
-        f"--soak-seconds {args.soak_seconds:g}` ({r['date']}; {r['machine']}, 1-minute load average "
+        f"--soak-seconds {args.soak_seconds:g}"
+        + (f" --model {args.model} --out {args.out}" if args.model else "")
+        + f"` ({r['date']}; {r['machine']}, 1-minute load average "
         f"{r['load_average_1m_at_start_end'][0]} at the start and {r['load_average_1m_at_start_end'][1]} at the end; "
         "the load generator runs on the same cores; decision log on SQLite, every decision committed before its "
         "response).",
@@ -346,10 +353,10 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         "server, sets the throughput. The proxy row holds two guard decisions (input and output) and two "
         "decision-log commits. The rows above the repeating-traffic ones run with the verdict memo off, so "
         "every text is decided by the model. The first rows send eight short texts in turn, all of them far from "
-        "every threshold, so all stop after e5's first 6 layers: the cascade's best case. The mixed rows send "
-        "the speed benchmark's dev queries (`benchmarks/speed.py`: web questions, sensitive SQuARe questions, "
-        "HarmBench requests and maths problems), some near a threshold, so those run the full model: the fairer "
-        "figure for traffic that never repeats. The repeating-traffic rows "
+        "every threshold, so all stop at the early exit after e5's first layers: the cascade's best case. The "
+        "mixed rows send the speed benchmark's dev queries (`benchmarks/speed.py`: web questions, sensitive SQuARe "
+        "questions, HarmBench requests and maths problems), some near a threshold, so those run the full model: "
+        "the fairer figure for traffic that never repeats. The repeating-traffic rows "
         "start a second server with the default memo (`verdict_memo`, 8,192 texts) and draw each request's "
         "text from the project's written rows with Zipf popularity, as query logs repeat: a remembered text "
         "costs no model call, but is still logged. Those rows are longer than the eight short texts (a "
@@ -357,7 +364,7 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         "micro-batch, not only its requests/s, with the rows above.",
     ]
     (HERE / "sections").mkdir(exist_ok=True)
-    (HERE / "sections" / "40-server.md").write_text("\n".join(lines) + "\n")
+    (HERE / "sections" / f"40-{args.out}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

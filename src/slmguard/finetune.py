@@ -26,8 +26,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from slmguard.encoders.bert import Bert, BertShape
-from slmguard.encoders.e5 import E5Encoder, load_q4_state, q4_state
+from slmguard.encoders.e5 import E5Encoder, q4_state
 from slmguard.encoders.e5_file import dequantize_q4
+from slmguard.encoders.layer_weights import load_state, read_layers
 from slmguard.eval.metrics import binary_metrics
 from slmguard.heads.thresholds import tune_threshold
 
@@ -50,6 +51,15 @@ class FinetuneSettings:
     warmup: float = 0.06
     max_tokens: int = 256
     seed: int = 0
+    init: Path | None = None
+    """A layers file (`save_layers`) to start from instead of the base's; `layers` picks among its layers."""
+    distill: float = 0.0
+    """Weight of the teacher's soft targets (`export_bundle(teacher=...)`) beside the labels'."""
+    teacher_layers: Path | None = None
+    """With `distill`: the teacher's encoder layers, whose vectors the student's are pulled towards."""
+    exit_layer: int | None = None
+    """Also train the targets on the vectors after this many layers, so that they can settle clear texts
+    on their own (the early exit that `slmguard train --early-exit-layer` fits)."""
 
 
 @dataclass
@@ -63,14 +73,22 @@ class FinetuneResult:
 
 
 def export_bundle(
-    path: Path, *, manifest: Manifest | None = None, seed: int = 0, log: Callable[[str], None] = print
+    path: Path,
+    *,
+    manifest: Manifest | None = None,
+    seed: int = 0,
+    teacher: Path | None = None,
+    unlabelled: int = 0,
+    log: Callable[[str], None] = print,
 ) -> Path:
     """Write the training data and base weights that `finetune` needs to one .npz file.
 
     The rows, targets and sample weights are those of `slmguard train` (train split) and its dev
-    split; only the word-table rows the data uses travel (still 4-bit).
+    split; only the word-table rows the data uses travel (still 4-bit). `teacher`, a model directory:
+    also its scores of every row (`teacher_targets`), and up to `unlabelled` more train-split texts
+    per dataset with the teacher's scores alone (split 2), for a student to distil.
     """
-    from slmguard.data.corpus import build_corpus
+    from slmguard.data.corpus import build_corpus, unlabelled_texts
     from slmguard.data.leakage import held_out_keys
     from slmguard.data.manifest import Manifest
     from slmguard.data.responses import build_response_pairs
@@ -105,11 +123,41 @@ def export_bundle(
             columns["judge"].append(p.target)
             columns["weight"].append(1.0)
             cats.append(np.full(len(codes), np.nan, np.float32))
-    arrays = bundle_arrays(texts, {**columns, "cats": np.vstack(cats)}, codes)
+    if teacher is not None and unlabelled:
+        extra = unlabelled_texts(manifest, corpus, per_source=unlabelled, seed=seed, progress=log)
+        texts += [normalize(t[:CHUNK_CHARS]) for t in extra]
+        for column, value in (("split", 2), ("tier", IGNORE), ("judge", IGNORE), ("weight", 1.0)):
+            columns[column] += [value] * len(extra)
+        cats += [np.full(len(codes), np.nan, np.float32)] * len(extra)
+    scores = teacher_targets(teacher, texts, log=log) if teacher is not None else {}
+    arrays = bundle_arrays(texts, {**columns, "cats": np.vstack(cats), **scores}, codes)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
     log(f"bundle: {len(texts)} texts ({len(arrays['ids'])} tokens, {len(arrays['word_q4'])} word rows) -> {path}")
     return path
+
+
+def teacher_targets(model: Path, texts: Sequence[str], *, log: Callable[[str], None] = print) -> dict[str, np.ndarray]:
+    """The full model's (cascade off) uncalibrated tier, category and judge probabilities of normalised
+    `texts`: a student's soft targets. Vectors come from the embedding cache where it has them."""
+    from slmguard.embedding_cache import cached, flush
+    from slmguard.guard import Guard
+    from slmguard.heads.multitask import sigmoid, softmax
+
+    loaded = Guard.load(model, cascade=False)
+    guard = Guard(loaded.parts, cached(loaded.encoder), cascade=False)
+    heads = guard.parts.heads
+    out: dict[str, list[np.ndarray]] = {"teacher_tier": [], "teacher_cats": [], "teacher_judge": []}
+    step = 2048
+    for start in range(0, len(texts), step):
+        X = guard.features(texts[start : start + step])
+        tier, cats = heads.predict_logits(X)
+        out["teacher_tier"].append(softmax(tier))
+        out["teacher_cats"].append(sigmoid(cats))
+        out["teacher_judge"].append(softmax(heads.predict_head_logits(X, "judge")))
+        log(f"teacher scores: {min(start + step, len(texts))}/{len(texts)}")
+    flush(guard.encoder)
+    return {k: np.vstack(v).astype(np.float16) for k, v in out.items()}
 
 
 def bundle_arrays(texts: Sequence[str], targets: dict[str, Any], codes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -141,19 +189,34 @@ def bundle_arrays(texts: Sequence[str], targets: dict[str, Any], codes: Sequence
     }
 
 
-def bert_from_bundle(bundle: dict[str, np.ndarray], layers: Sequence[int] | None = None) -> Bert:
-    """The base `Bert` (fp32) from a bundle, keeping `layers` of it; its word table is the bundle's rows."""
+def bert_from_bundle(
+    bundle: dict[str, np.ndarray], layers: Sequence[int] | None = None, *, init: Path | None = None
+) -> Bert:
+    """The base `Bert` (fp32) from a bundle, keeping `layers` of it; its word table is the bundle's rows.
+
+    `init`: a layers file (`save_layers`) whose weights replace the base's before `layers` are picked.
+    """
     hidden, heads, ffn, n_layers = (int(x) for x in bundle["shape"])
+    state = {
+        k.removesuffix(".q4"): dequantize_q4(v) if k.endswith(".q4") else v
+        for k, v in bundle.items()
+        if k.startswith(("layers.", "embed_norm."))
+    }
+    if init is not None:
+        n_layers, tuned = read_layers(init)
+        state = {k: v for k, v in state.items() if not k.startswith("layers.")} | tuned
     keep = list(range(n_layers)) if layers is None else list(layers)
+    if not keep or max(keep) >= n_layers:
+        raise ValueError(f"layers {keep} are not among the {n_layers} layers of {init or 'the bundle'}")
     shape = BertShape(hidden=hidden, heads=heads, ffn=ffn, layers=len(keep), eps=float(bundle["eps"][0]))
     table = torch.nn.Embedding.from_pretrained(torch.from_numpy(dequantize_q4(bundle["word_q4"])), freeze=True)
     bert = Bert(shape, table, torch.from_numpy(bundle["positions"]), torch.from_numpy(bundle["token_type"]))
-    state = {k: bundle[k] for k in ("embed_norm.weight", "embed_norm.bias")}
+    kept = {k: v for k, v in state.items() if k.startswith("embed_norm.")}
     for new, old in enumerate(keep):  # the kept layers, renumbered
-        state.update(
-            {f"layers.{new}.{k.split('.', 2)[2]}": v for k, v in bundle.items() if k.startswith(f"layers.{old}.")}
+        kept.update(
+            {f"layers.{new}.{k.split('.', 2)[2]}": v for k, v in state.items() if k.startswith(f"layers.{old}.")}
         )
-    return load_q4_state(bert, state, source="the bundle")
+    return load_state(bert, kept, source=str(init or "the bundle"))
 
 
 def load_bundle(path: Path) -> dict[str, np.ndarray]:
@@ -176,11 +239,12 @@ def finetune(
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    bert = bert_from_bundle(bundle, settings.layers).to(device)
-    model = TaskModel(bert, len(bundle["codes"])).to(device)
+    bert = bert_from_bundle(bundle, settings.layers, init=settings.init).to(device)
+    model = TaskModel(bert, len(bundle["codes"]), exit_layer=settings.exit_layer).to(device)
     offsets, ids = bundle["offsets"], bundle["ids"]
     seqs = [_truncate(ids[offsets[i] : offsets[i + 1]].tolist(), settings.max_tokens) for i in range(len(offsets) - 1)]
-    train_rows = np.flatnonzero(bundle["split"] == 0)
+    soft = _soft_targets(bundle, settings, seqs, device, log) if settings.distill else {}
+    train_rows = np.flatnonzero(np.isin(bundle["split"], (0, 2) if soft else (0,)))
     dev_rows = np.flatnonzero(bundle["split"] == 1)
     steps = settings.epochs * math.ceil(len(train_rows) / settings.batch_size)
     head_params = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
@@ -206,7 +270,13 @@ def finetune(
             rows = order[b : b + settings.batch_size]
             with autocast:
                 outputs = model([seqs[i] for i in rows])
-            loss = _loss(outputs, {k: v[rows].to(device) for k, v in targets.items()})
+            batch = {k: v[rows].to(device) for k, v in targets.items()}
+            batch_soft = {k: v[rows] for k, v in soft.items()}
+            loss = outputs[0]["tier"].new_zeros(())
+            for out in outputs:  # the final vectors, then the exit's
+                loss = loss + _loss(out, batch)
+                if soft:
+                    loss = loss + settings.distill * _distill_loss(out, batch["judge"], batch_soft)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -239,20 +309,32 @@ def _truncate(ids: list[int], n: int) -> list[int]:
 
 
 class TaskModel(nn.Module):
-    """The encoder with linear tier, category and judge heads on its normalised mean-pooled vector."""
+    """The encoder with linear tier, category and judge heads on its normalised mean-pooled vector, and
+    with `exit_layer`, a second set on the vector after that many layers."""
 
-    def __init__(self, bert: Bert, n_codes: int) -> None:
+    def __init__(self, bert: Bert, n_codes: int, *, exit_layer: int | None = None) -> None:
         super().__init__()
         hidden = bert.embed_norm.normalized_shape[0]
         self.bert = bert
         self.dropout = nn.Dropout(0.1)
-        self.tier = nn.Linear(hidden, 3)
-        self.cats = nn.Linear(hidden, n_codes)
-        self.judge = nn.Linear(hidden, 3)
+        self.depths = [len(bert.layers), *([exit_layer] if exit_layer is not None else [])]
+        if not all(0 < d <= len(bert.layers) for d in self.depths):
+            raise ValueError(f"exit layer {exit_layer} is not among the student's {len(bert.layers)} layers")
+        self.heads = nn.ModuleList(
+            nn.ModuleDict(
+                {"tier": nn.Linear(hidden, 3), "cats": nn.Linear(hidden, n_codes), "judge": nn.Linear(hidden, 3)}
+            )
+            for _ in self.depths
+        )
 
-    def forward(self, texts: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
-        v = self.dropout(F.normalize(self.bert.forward_padded(texts).float(), dim=-1) * POOL_SCALE)
-        return {"tier": self.tier(v), "cats": self.cats(v), "judge": self.judge(v)}
+    def forward(self, texts: Sequence[Sequence[int]]) -> list[dict[str, torch.Tensor]]:
+        """One output per depth: the final vectors' first."""
+        outputs = []
+        for pooled, heads in zip(self.bert.forward_padded_at(texts, self.depths), self.heads, strict=True):
+            vector = F.normalize(pooled.float(), dim=-1)
+            v = self.dropout(vector * POOL_SCALE)
+            outputs.append({**{name: head(v) for name, head in heads.items()}, "vector": vector})
+        return outputs
 
 
 def _loss(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -270,6 +352,59 @@ def _loss(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor]) -> torch.Ten
     return loss
 
 
+VECTOR_WEIGHT = 4.0
+"""Weight of the student's cosine distance to the teacher's vector within the distillation loss."""
+
+
+def _soft_targets(
+    bundle: dict[str, np.ndarray],
+    settings: FinetuneSettings,
+    seqs: Sequence[list[int]],
+    device: str,
+    log: Callable[[str], None],
+) -> dict[str, torch.Tensor]:
+    """The teacher's probabilities from the bundle and, with `teacher_layers`, its vectors, on `device`."""
+    missing = [k for k in ("teacher_tier", "teacher_cats", "teacher_judge") if k not in bundle]
+    if missing:
+        raise ValueError(
+            f"distillation needs a bundle written with a teacher (export_bundle(teacher=...)): no {missing}"
+        )
+    soft = {
+        k.removeprefix("teacher_"): torch.as_tensor(bundle[k]).float().to(device)
+        for k in ("teacher_tier", "teacher_cats", "teacher_judge")
+    }
+    if settings.teacher_layers is not None:
+        teacher = bert_from_bundle(bundle, init=settings.teacher_layers).to(device).eval()
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
+        vectors = []
+        with torch.inference_mode(), autocast:
+            for b in range(0, len(seqs), 256):
+                vectors.append(F.normalize(teacher.forward_padded(seqs[b : b + 256]).float(), dim=-1))
+        soft["vector"] = torch.cat(vectors).clone()
+        log(f"teacher vectors: {len(seqs)} texts")
+    return soft
+
+
+def _distill_loss(out: dict[str, torch.Tensor], judge: torch.Tensor, soft: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy against the teacher's probabilities: tier and categories on prompts, the judge on
+    (prompt, response) pairs (the rows with a judge target), and the distance to its vector."""
+    pairs = judge >= 0
+    loss = out["tier"].new_zeros(())
+    if (~pairs).any():
+        prompts = ~pairs
+        loss = loss + _soft_cross_entropy(out["tier"][prompts], soft["tier"][prompts])
+        loss = loss + F.binary_cross_entropy_with_logits(out["cats"][prompts].float(), soft["cats"][prompts])
+    if pairs.any():
+        loss = loss + _soft_cross_entropy(out["judge"][pairs], soft["judge"][pairs])
+    if "vector" in soft:
+        loss = loss + VECTOR_WEIGHT * (1 - F.cosine_similarity(out["vector"], soft["vector"])).mean()
+    return loss
+
+
+def _soft_cross_entropy(logits: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    return -(probs * F.log_softmax(logits.float(), dim=-1)).sum(-1).mean()
+
+
 def evaluate(
     model: Any, seqs: Sequence[list[int]], rows: np.ndarray, bundle: dict[str, np.ndarray], device: str
 ) -> dict[str, float]:
@@ -278,7 +413,7 @@ def evaluate(
     tier_p, judge_pred = [], []
     with torch.inference_mode():
         for b in range(0, len(rows), 128):
-            out = model([seqs[i] for i in rows[b : b + 128]])
+            out = model([seqs[i] for i in rows[b : b + 128]])[0]
             tier_p.append(out["tier"].float().softmax(-1)[:, 2].cpu().numpy())
             judge_pred.append(out["judge"].argmax(-1).cpu().numpy())
     p, jp = np.concatenate(tier_p), np.concatenate(judge_pred)

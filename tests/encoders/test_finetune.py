@@ -131,3 +131,65 @@ def test_export_only_rewrites_a_stale_bundle(tmp_path: Path, monkeypatch: pytest
     result = CliRunner().invoke(app, ["finetune", "--export-only", "--bundle", str(path)])
     assert result.exit_code == 0, result.output
     assert written == [path] and f"bundle written to {path}" in result.output
+
+
+def test_distillation_pulls_the_student_towards_the_teacher(bundle: dict[str, np.ndarray], tmp_path: Path) -> None:
+    """A one-layer student started from a three-layer teacher's first layer, trained on the teacher's
+    scores and vectors (unlabelled rows too), ends closer to the teacher's vectors than it started."""
+    teacher_file = save_layers(bert_from_bundle(bundle, [0, 1, 2]), tmp_path / "teacher.safetensors")
+    extra = bundle_arrays(
+        SAFE + UNSAFE + ["Summarise this article for me.", "오늘 날씨 어때?"],
+        {
+            "split": np.array([0, 0, 0, 1, 0, 0, 0, 1, 2, 2]),  # the last two: unlabelled
+            "tier": np.array([0] * 4 + [2] * 4 + [-1, -1]),
+            "judge": np.full(10, -1),
+            "weight": np.ones(10, np.float32),
+            "cats": np.full((10, 2), np.nan, np.float32),
+            "teacher_tier": np.array([[0.9, 0.05, 0.05]] * 4 + [[0.1, 0.1, 0.8]] * 4 + [[0.9, 0.05, 0.05]] * 2),
+            "teacher_cats": np.full((10, 2), 0.1, np.float16),
+            "teacher_judge": np.full((10, 3), 1 / 3, np.float16),
+        },
+        ("S1", "S2"),
+    )
+    teacher = bert_from_bundle(extra, init=teacher_file).eval()
+    student = bert_from_bundle(extra, [0], init=teacher_file).eval()
+    offsets, ids = extra["offsets"], extra["ids"]
+    seqs = [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
+
+    def closeness(model: torch.nn.Module) -> float:
+        with torch.no_grad():
+            return float(torch.nn.functional.cosine_similarity(model(seqs), teacher(seqs)).mean())
+
+    settings = FinetuneSettings(
+        layers=[0], epochs=6, batch_size=4, lr=3e-4, init=teacher_file, distill=1.0, teacher_layers=teacher_file
+    )
+    result = finetune(extra, settings, device="cpu", log=str)
+    assert len(result.model.layers) == 1
+    assert closeness(result.model) > closeness(student) + 0.01
+
+
+def test_distillation_without_teacher_scores_says_how_to_get_them(bundle: dict[str, np.ndarray]) -> None:
+    with pytest.raises(ValueError, match=r"export_bundle\(teacher=...\)"):
+        finetune(bundle, FinetuneSettings(layers=[0], epochs=1, distill=1.0), device="cpu", log=str)
+
+
+def test_a_student_cannot_keep_layers_its_start_lacks(bundle: dict[str, np.ndarray], tmp_path: Path) -> None:
+    two = save_layers(bert_from_bundle(bundle, [0, 1]), tmp_path / "two.safetensors")
+    with pytest.raises(ValueError, match="2 layers"):
+        bert_from_bundle(bundle, [0, 2], init=two)
+
+
+def test_vectors_at_several_depths_come_from_one_pass(bundle: dict[str, np.ndarray]) -> None:
+    """Deep supervision reads the vector after the exit layer; it must be that layer's vector."""
+    from slmguard.finetune import TaskModel
+
+    two, one = bert_from_bundle(bundle, [0, 1]).eval(), bert_from_bundle(bundle, [0]).eval()
+    offsets, ids = bundle["offsets"], bundle["ids"]
+    seqs = [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(3)]
+    with torch.no_grad():
+        after_one, after_two = two.forward_padded_at(seqs, (1, 2))
+        torch.testing.assert_close(after_one, one.forward_padded(seqs))
+        torch.testing.assert_close(after_two, two.forward_padded(seqs))
+        assert len(TaskModel(two, 2, exit_layer=1)(seqs)) == 2
+    with pytest.raises(ValueError, match="exit layer 3"):
+        TaskModel(two, 2, exit_layer=3)

@@ -28,6 +28,31 @@ def finetune(
     layers: Annotated[int, typer.Option(help="Layers the student keeps (the first N of 12).", min=1, max=12)] = 12,
     epochs: Annotated[int, typer.Option(help="Epochs; the one with the best dev F1 is kept.", min=1)] = 3,
     seed: Annotated[int, typer.Option(help="Seed of initialisation and batch order (the shipped file: 0).")] = 0,
+    init: Annotated[
+        Path | None, typer.Option(help="Layers file to start from instead of e5-small's (e.g. the shipped fine-tune).")
+    ] = None,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            help="Model directory whose scores the student distils (written into the bundle, which then needs "
+            "--export-only or a new --bundle path)."
+        ),
+    ] = None,
+    unlabelled: Annotated[
+        int, typer.Option(help="With --teacher: up to this many more unlabelled train texts per dataset.", min=0)
+    ] = 0,
+    distill: Annotated[
+        float, typer.Option(help="Weight of the teacher's scores beside the labels (needs a bundle with them).", min=0)
+    ] = 0.0,
+    teacher_layers: Annotated[
+        Path | None, typer.Option(help="With --distill: the teacher's layers file, whose vectors the student copies.")
+    ] = None,
+    lr: Annotated[float, typer.Option(help="Learning rate of the encoder's layers.", min=0)] = 5e-5,
+    batch_size: Annotated[int, typer.Option(help="Texts per training step.", min=1)] = 32,
+    exit_layer: Annotated[
+        int | None,
+        typer.Option(help="Also train the targets after this many layers (for `slmguard train --early-exit-layer`)."),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="torch device (default: cuda if present, else cpu).")] = None,
 ) -> None:
     """Fine-tune e5-small's layers on the tier, category and response-judge targets.
@@ -43,13 +68,16 @@ def finetune(
 
     try:
         if export_only or not bundle.is_file():
-            export_bundle(bundle, log=lambda m: typer.echo(m, err=True))
+            export_bundle(bundle, teacher=teacher, unlabelled=unlabelled, log=lambda m: typer.echo(m, err=True))
         if export_only:
             typer.echo(f"bundle written to {bundle}")
             return
         from slmguard.encoders.layer_weights import save_layers
 
-        settings = FinetuneSettings(layers=list(range(layers)), epochs=epochs, seed=seed)
+        settings = FinetuneSettings(
+            layers=list(range(layers)), epochs=epochs, seed=seed, lr=lr, batch_size=batch_size, init=init,
+            distill=distill, teacher_layers=teacher_layers, exit_layer=exit_layer,
+        )  # fmt: skip
         result = run_finetune(load_bundle(bundle), settings, device=device, log=lambda m: typer.echo(m, err=True))
         best = {**result.history[result.best_epoch - 1], "best_epoch": result.best_epoch}
         recipe = {
@@ -58,6 +86,9 @@ def finetune(
             "seed": seed,
             "batch_size": settings.batch_size,
             "lr": settings.lr,
+            **({"init": init.name} if init else {}),
+            **({"exit_layer": exit_layer} if exit_layer else {}),
+            **({"distill": distill, "teacher": teacher_layers.name if teacher_layers else None} if distill else {}),
         }
         info = {"settings": json.dumps({**recipe, "device": result.device}), "dev": json.dumps(best)}
         save_layers(result.model, output, info=info)

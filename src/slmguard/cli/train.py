@@ -22,7 +22,13 @@ def train(
     extra: Annotated[
         list[Path] | None, typer.Option(help="Extra labelled JSONL/CSV/Parquet files (text, label, categories).")
     ] = None,
-    encoder: Annotated[str, typer.Option(help="Encoder registry name.")] = "e5-small-ft+minilm",
+    encoder: Annotated[
+        str,
+        typer.Option(
+            help="Encoder registry name (the fast model, models/fast: e5-small-student, --early-exit-layer 2)."
+        ),
+    ] = "e5-small-ft+minilm",
+    name: Annotated[str, typer.Option(help="Model name in verdicts and the model card.")] = "slmguard-default",
     epochs: Annotated[
         int | None, typer.Option(help="Training epochs for the heads (default: 40; 8 with --extend).")
     ] = None,
@@ -84,6 +90,7 @@ def train(
         base = load_model(extend) if extend is not None else None
         config = TrainConfig(
             encoder=base.encoder if base else encoder,
+            name=name,
             taxonomy=taxonomy,
             extra=extra_examples,
             heads={"epochs": epochs} if epochs is not None else {},

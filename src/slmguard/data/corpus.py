@@ -181,16 +181,8 @@ def build_corpus(
             if info.licence_class not in SHIPPABLE_LICENCES:
                 continue
             progress(f"reading {name} ({role})")
-            rows = list(manifest.rows(name, role=role))
-            if name == "parakqc_ko":  # split by paraphrase set, never by row
-                rows = [r for r in rows if r["meta"]["paraphrase_set"] % 10 != 0]
-            rng.shuffle(rows)
-            examples = [ex for r in rows if (ex := to_example(name, r)) is not None]
-            for ex in examples[:cap]:
-                split = role
-                if name == "cyberseceval" and in_dev_share(text_key(ex.text), S14_DEV_SHARE):
-                    split = "dev"
-                add(ex, split)
+            for ex in _shuffled_examples(manifest, name, role, rng)[:cap]:
+                add(ex, "dev" if role == "train" and _dev_share_of_train(name, ex) else role)
 
     def add_held_out_share(examples: Iterable[Example]) -> None:
         for ex in examples:
@@ -207,3 +199,42 @@ def build_corpus(
             add_held_out_share(read_project_file(path))
     add_held_out_share(extra)
     return corpus
+
+
+def _shuffled_examples(manifest: Manifest, name: str, role: str, rng: random.Random) -> list[Example]:
+    """A dataset's examples of one role, shuffled: the order the caps take them in."""
+    rows = list(manifest.rows(name, role=role))
+    if name == "parakqc_ko":  # split by paraphrase set, never by row
+        rows = [r for r in rows if r["meta"]["paraphrase_set"] % 10 != 0]
+    rng.shuffle(rows)
+    return [ex for r in rows if (ex := to_example(name, r)) is not None]
+
+
+def _dev_share_of_train(name: str, ex: Example) -> bool:
+    """Whether a train-role row goes to dev (CyberSecEval's interpreter prompts: S14 has no other dev rows)."""
+    return name == "cyberseceval" and in_dev_share(text_key(ex.text), S14_DEV_SHARE)
+
+
+def unlabelled_texts(
+    manifest: Manifest,
+    corpus: Corpus,
+    *,
+    per_source: int,
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> list[str]:
+    """Train-split texts that `build_corpus` left out by its caps, up to `per_source` of each dataset.
+
+    What a student model distils its teacher's scores on (`slmguard.finetune`): the same licences and
+    the same train splits as the corpus, never a text of its train or dev rows or of a test split.
+    """
+    taken = held_out_keys(manifest) | {text_key(e.text) for e in (*corpus.train, *corpus.dev)}
+    rng = random.Random(seed)
+    out: list[str] = []
+    for name in TRAIN_CAPS:
+        if name not in manifest.datasets or manifest[name].licence_class not in SHIPPABLE_LICENCES:
+            continue
+        progress(f"reading {name} (unlabelled)")
+        examples = [ex for ex in _shuffled_examples(manifest, name, "train", rng) if not _dev_share_of_train(name, ex)]
+        out += [ex.text for ex in drop_taken(examples, taken, lambda ex: ex.text)[:per_source]]
+    return out

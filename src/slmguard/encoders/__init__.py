@@ -132,6 +132,11 @@ FINETUNED_E5 = Path(__file__).resolve().parents[3] / "models" / "encoders" / "e5
 """e5-small's layers fine-tuned on slmguard's tasks (`slmguard finetune`), shipped with the repository."""
 
 
+STUDENT_E5 = FINETUNED_E5.with_name("e5-small-slmguard-student.safetensors")
+"""The first layers of `FINETUNED_E5`, distilled from the default model (`slmguard finetune --teacher`):
+the encoder of the fast model."""
+
+
 def _finetuned_e5() -> E5Encoder:
     return E5Encoder(layers=FINETUNED_E5, name="e5-small-ft")
 
@@ -142,6 +147,7 @@ ENCODERS: dict[str, Callable[[], Encoder]] = {
     "e5-small+minilm": lambda: ConcatEncoder([E5Encoder(), MiniLMEncoder()]),
     "e5-small-ft": _finetuned_e5,
     "e5-small-ft+minilm": lambda: ConcatEncoder([_finetuned_e5(), MiniLMEncoder()]),
+    "e5-small-student": lambda: E5Encoder(layers=STUDENT_E5, name="e5-small-student"),
 }
 
 

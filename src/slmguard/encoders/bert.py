@@ -110,6 +110,10 @@ class Bert(nn.Module):
 
     def forward_padded(self, texts: Sequence[Sequence[int]]) -> torch.Tensor:
         """`forward` computed on a padded batch: the same vectors up to float rounding, faster on a GPU."""
+        return self.forward_padded_at(texts, (len(self.layers),))[0]
+
+    def forward_padded_at(self, texts: Sequence[Sequence[int]], depths: Sequence[int]) -> list[torch.Tensor]:
+        """The mean-pooled vectors after each of `depths` layers (one padded pass): deep supervision."""
         device = self.positions.device
         n = max(len(t) for t in texts)
         ids = torch.zeros(len(texts), n, dtype=torch.long, device=device)
@@ -119,10 +123,13 @@ class Bert(nn.Module):
             mask[i, : len(t)] = True
         words = self.word_rows(ids.flatten()).view(len(texts), n, -1)
         x = self.embed_norm(words + self.positions[:n] + self.token_type)
-        for layer in self.layers:
-            x = layer.forward_padded(x, mask)
         keep = mask.unsqueeze(-1).to(x.dtype)
-        return (x * keep).sum(1) / keep.sum(1)
+        pooled = {}
+        for depth, layer in enumerate(self.layers, start=1):
+            x = layer.forward_padded(x, mask)
+            if depth in depths:
+                pooled[depth] = (x * keep).sum(1) / keep.sum(1)
+        return [pooled[d] for d in depths]
 
 
 def same_length_runs(lengths: Sequence[int]) -> list[tuple[int, int]]:
