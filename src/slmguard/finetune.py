@@ -157,7 +157,7 @@ def teacher_targets(model: Path, texts: Sequence[str], *, log: Callable[[str], N
         out["teacher_judge"].append(softmax(heads.predict_head_logits(X, "judge")))
         log(f"teacher scores: {min(start + step, len(texts))}/{len(texts)}")
     flush(guard.encoder)
-    return {k: np.vstack(v).astype(np.float16) for k, v in out.items()}
+    return {**{k: np.vstack(v).astype(np.float16) for k, v in out.items()}, "teacher_model": np.array(guard.model_name)}
 
 
 def bundle_arrays(texts: Sequence[str], targets: dict[str, Any], codes: Sequence[str]) -> dict[str, np.ndarray]:

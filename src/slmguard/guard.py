@@ -37,6 +37,12 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parents[2] / "models" / "default"
 
 
+def fast_model_path() -> Path:
+    """The distilled fast model shipped with the repository (`models/fast`): a 3-layer student of the
+    default model's e5 that reads about 2.5 times as many texts a second, a few points less accurately."""
+    return Path(__file__).resolve().parents[2] / "models" / "fast"
+
+
 class Guard:
     """Detects unsafe and sensitive texts under a taxonomy.
 

@@ -13,6 +13,7 @@ from slmguard.data.corpus import (
     project_data_dir,
     read_project_file,
     taken_keys,
+    unlabelled_texts,
     write_project_file,
 )
 from slmguard.data.leakage import (
@@ -38,6 +39,23 @@ def test_no_test_row_reaches_train_or_dev(corpus, shared_datasets: Path) -> None
     assert len(banned) > 10_000
     assert not any(text_key(e.text) in banned for e in corpus.train + corpus.dev)
     assert corpus.dropped_as_test > 0  # overlaps exist, and were removed
+
+
+def test_unlabelled_texts_are_new_train_texts_only(corpus, shared_datasets: Path) -> None:
+    """What a student distils on: no test, train or dev text of the corpus, at most `per_source` a dataset."""
+    manifest = Manifest(shared_datasets)
+    texts = unlabelled_texts(manifest, corpus, per_source=50)
+    keys = [text_key(t) for t in texts]
+    assert len(set(keys)) == len(keys) > 300  # several datasets have rows beyond their caps
+    assert len(texts) <= 50 * 23
+    assert not set(keys) & held_out_keys(manifest)
+    assert not set(keys) & {text_key(e.text) for e in corpus.train + corpus.dev}
+    train_texts = {
+        text_key(r["text"])
+        for name in ("sae4k_ko", "squad_v2_questions")
+        for r in manifest.rows(name, role="train")
+    }
+    assert len(set(keys) & train_texts) == 100  # 50 of each, from their train splits
 
 
 def test_only_shippable_licences(corpus, shared_datasets: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -78,7 +78,8 @@ def finetune(
             layers=list(range(layers)), epochs=epochs, seed=seed, lr=lr, batch_size=batch_size, init=init,
             distill=distill, teacher_layers=teacher_layers, exit_layer=exit_layer,
         )  # fmt: skip
-        result = run_finetune(load_bundle(bundle), settings, device=device, log=lambda m: typer.echo(m, err=True))
+        data = load_bundle(bundle)
+        result = run_finetune(data, settings, device=device, log=lambda m: typer.echo(m, err=True))
         best = {**result.history[result.best_epoch - 1], "best_epoch": result.best_epoch}
         recipe = {
             "layers": layers,
@@ -88,10 +89,20 @@ def finetune(
             "lr": settings.lr,
             **({"init": init.name} if init else {}),
             **({"exit_layer": exit_layer} if exit_layer else {}),
-            **({"distill": distill, "teacher": teacher_layers.name if teacher_layers else None} if distill else {}),
+            **(distill_record(data, distill, teacher_layers) if distill else {}),
         }
         info = {"settings": json.dumps({**recipe, "device": result.device}), "dev": json.dumps(best)}
         save_layers(result.model, output, info=info)
     except SlmguardError as exc:
         fail(exc)
     typer.echo(f"saved {output}: epoch {result.best_epoch}, dev F1 {best['dev_f1']:.3f}")
+
+
+def distill_record(bundle: dict[str, Any], weight: float, teacher_layers: Path | None) -> dict[str, Any]:
+    """What a distilled student records of its teacher: the model, its layers file, the unlabelled texts."""
+    return {
+        "distill": weight,
+        "teacher_model": str(bundle["teacher_model"]) if "teacher_model" in bundle else None,
+        "teacher": teacher_layers.name if teacher_layers else None,
+        "unlabelled_texts": int((bundle["split"] == 2).sum()),
+    }
