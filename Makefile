@@ -1,10 +1,13 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies server-load server-fuzz
+.PHONY: model model-fast bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies server-load server-fuzz
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
+
+model-fast:       ## retrain the fast model's heads on its distilled student (the student itself: a GPU, BENCHMARKS.md)
+	.venv/bin/slmguard train --output models/fast --encoder e5-small-student --early-exit-layer 2 --name slmguard-fast
 
 accuracy:         ## held-out test sets, default model, side by side with the keyword and profanity baselines
 	$(PY) benchmarks/accuracy.py --compare keyword --compare profanity

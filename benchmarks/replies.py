@@ -1,7 +1,8 @@
 """Safeguard replies and the response judge on held-out test sets (English and Korean).
 
 Run: python benchmarks/replies.py [--model DIR] [--per-set N] [--show 30]
-Writes benchmarks/results/replies.json and benchmarks/sections/30-replies.md.
+Writes benchmarks/results/replies.json and benchmarks/sections/30-replies.md (with `--out FILE`: that
+file only, e.g. for `--model models/fast`).
 
 - Unsafe test prompts (a fixed sample of N per set): every block/caution verdict carries a reply;
   is it judged safe (not harmful) by the response judge, in the query's language (English for a
@@ -227,6 +228,9 @@ def main() -> None:
     res["seconds"] = time.perf_counter() - start
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=float) + "\n", encoding="utf-8")
+    if args.out != OUT:  # another model or run: its figures only, the default's section stays
+        log(f"wrote {args.out} in {res['seconds']:.0f}s")
+        return
     SECTION.parent.mkdir(parents=True, exist_ok=True)
     SECTION.write_text(render(res), encoding="utf-8")
     log(f"wrote {args.out} and {SECTION} in {res['seconds']:.0f}s")

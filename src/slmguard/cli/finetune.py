@@ -62,6 +62,10 @@ def finetune(
     On 2 CPU cores it takes hours (BENCHMARKS.md); write the bundle with --export-only and train it on a GPU.
 
     Then `slmguard train` trains the heads on the new vectors in minutes on a CPU.
+
+    The fast model's 3-layer student distils the default model: --export-only --teacher models/default
+    --unlabelled 3500, then --layers 3 --exit-layer 2 --epochs 9 --batch-size 64 --lr 1e-4 --distill 1 with
+    --init and --teacher-layers the shipped layers (BENCHMARKS.md, "Distilled student").
     """
     from slmguard.finetune import FinetuneSettings, export_bundle, load_bundle
     from slmguard.finetune import finetune as run_finetune
