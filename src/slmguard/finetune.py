@@ -29,6 +29,7 @@ from slmguard.encoders.bert import Bert, BertShape
 from slmguard.encoders.e5 import E5Encoder, q4_state
 from slmguard.encoders.e5_file import dequantize_q4
 from slmguard.encoders.layer_weights import load_state, read_layers
+from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics
 from slmguard.heads.thresholds import tune_threshold
 
@@ -207,7 +208,7 @@ def bert_from_bundle(
         state = {k: v for k, v in state.items() if not k.startswith("layers.")} | tuned
     keep = list(range(n_layers)) if layers is None else list(layers)
     if not keep or max(keep) >= n_layers:
-        raise ValueError(f"layers {keep} are not among the {n_layers} layers of {init or 'the bundle'}")
+        raise InvalidInputError(f"layers {keep} are not among the {n_layers} layers of {init or 'the bundle'}")
     shape = BertShape(hidden=hidden, heads=heads, ffn=ffn, layers=len(keep), eps=float(bundle["eps"][0]))
     table = torch.nn.Embedding.from_pretrained(torch.from_numpy(dequantize_q4(bundle["word_q4"])), freeze=True)
     bert = Bert(shape, table, torch.from_numpy(bundle["positions"]), torch.from_numpy(bundle["token_type"]))
@@ -319,7 +320,7 @@ class TaskModel(nn.Module):
         self.dropout = nn.Dropout(0.1)
         self.depths = [len(bert.layers), *([exit_layer] if exit_layer is not None else [])]
         if not all(0 < d <= len(bert.layers) for d in self.depths):
-            raise ValueError(f"exit layer {exit_layer} is not among the student's {len(bert.layers)} layers")
+            raise InvalidInputError(f"exit layer {exit_layer} is not among the student's {len(bert.layers)} layers")
         self.heads = nn.ModuleList(
             nn.ModuleDict(
                 {"tier": nn.Linear(hidden, 3), "cats": nn.Linear(hidden, n_codes), "judge": nn.Linear(hidden, 3)}
@@ -366,7 +367,7 @@ def _soft_targets(
     """The teacher's probabilities from the bundle and, with `teacher_layers`, its vectors, on `device`."""
     missing = [k for k in ("teacher_tier", "teacher_cats", "teacher_judge") if k not in bundle]
     if missing:
-        raise ValueError(
+        raise InvalidInputError(
             f"distillation needs a bundle written with a teacher (export_bundle(teacher=...)): no {missing}"
         )
     soft = {

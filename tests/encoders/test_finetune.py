@@ -193,3 +193,19 @@ def test_vectors_at_several_depths_come_from_one_pass(bundle: dict[str, np.ndarr
         assert len(TaskModel(two, 2, exit_layer=1)(seqs)) == 2
     with pytest.raises(ValueError, match="exit layer 3"):
         TaskModel(two, 2, exit_layer=3)
+
+
+def test_the_finetune_command_names_a_bundle_without_teacher_scores(
+    bundle: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    """A user error is one line and exit code 2, not a traceback."""
+    from typer.testing import CliRunner
+
+    from slmguard.cli import app
+
+    path = tmp_path / "bundle.npz"
+    np.savez(path, **bundle)
+    args = ["finetune", "--bundle", str(path), "-o", str(tmp_path / "x.safetensors"), "--layers", "1", "--distill", "1"]
+    result = CliRunner().invoke(app, [*args, "--device", "cpu"])
+    assert result.exit_code == 2
+    assert "export_bundle(teacher=...)" in result.output
