@@ -3,6 +3,9 @@
 Starts the server (and a fake upstream LLM) as subprocesses on 127.0.0.1, then:
 1. throughput: `--clients` concurrent clients send single-text /v1/moderations for `--duration` s,
    eight short texts in turn (all far from every threshold: the cascade's best case);
+   then, with `--open-loop RPS ...`, requests at each fixed rate whether or not earlier ones were
+   answered (independent users arriving), over `--clients` kept-alive connections, latency counted
+   from each request's scheduled time;
 2. mixed: the same with the speed benchmark's 2,000 dev queries in turn (some near a threshold);
 3. proxy overhead: sequential non-streamed chat completions, direct to the upstream vs through the guard;
 4. soak: `--soak-seconds` of steady load (10 minutes with --soak-seconds 600), server RSS sampled.
@@ -160,6 +163,53 @@ async def load(
     }
 
 
+async def open_loop(
+    url: str, *, rate: float, seconds: float, connections: int = 64, texts: list[str] = TEXTS
+) -> dict[str, Any]:
+    """Open-loop load: request i is due at i / rate seconds whether or not earlier ones were answered, as
+    independent users arrive, and goes out on the first free one of `connections` kept-alive connections
+    (as from a proxy in front of the guard). Its latency counts from when it was due, so time spent
+    waiting for a free connection counts too."""
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    due_queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
+
+    async def connection() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            while (item := await due_queue.get()) is not None:
+                i, due = item
+                try:
+                    r = await c.post("/v1/moderations", json={"input": texts[i % len(texts)]})
+                    key = None if r.status_code == 200 else str(r.status_code)
+                except httpx.HTTPError as exc:
+                    key = type(exc).__name__
+                if key is None:
+                    latencies.append((time.perf_counter() - due) * 1000)
+                else:
+                    errors[key] = errors.get(key, 0) + 1
+
+    workers = [asyncio.create_task(connection()) for _ in range(connections)]
+    start = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        due_queue.put_nowait((i, due))
+    for _ in workers:
+        due_queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    wall = time.perf_counter() - start
+    return {
+        "offered_rps": rate,
+        "connections": connections,
+        "seconds": round(wall, 1),
+        "requests_ok": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / wall, 1),
+        "p50_ms": round(pct(latencies, 0.50), 1),
+        "p99_ms": round(pct(latencies, 0.99), 1),
+    }
+
+
 METRICS = ("slmguard_guard_batch_seconds_sum", "slmguard_guard_batch_seconds_count", "slmguard_batch_texts_sum",
            "slmguard_memo_hits")  # fmt: skip
 
@@ -239,6 +289,10 @@ def main() -> None:
     ap.add_argument("--proxy-requests", type=int, default=100)
     ap.add_argument("--soak-seconds", type=float, default=120.0, help="600 for the 10-minute soak")
     ap.add_argument("--soak-clients", type=int, default=16)
+    ap.add_argument(
+        "--open-loop", type=float, nargs="*", default=[], metavar="RPS",
+        help="also offer these request rates open-loop (e.g. 300 400 500), --duration s each",
+    )  # fmt: skip
     ap.add_argument("--model", type=Path, help="model directory to serve (default: the shipped default model)")
     ap.add_argument("--out", default="server", help="results/<out>.json and sections/40-<out>.md")
     args = ap.parse_args()
@@ -257,6 +311,11 @@ def main() -> None:
         throughput = asyncio.run(load(url, clients=args.clients, seconds=args.duration))
         throughput["guard"] = guard_share(url)  # cumulative from start-up; the warm-up call is one batch of one
         print(throughput, flush=True)
+        opened = []
+        for rate in args.open_loop:
+            print(f"open loop at {rate:g} requests/s ...", flush=True)
+            opened.append(asyncio.run(open_loop(url, rate=rate, seconds=args.duration, connections=args.clients)))
+            print(opened[-1], flush=True)
         print("mixed dev queries ...", flush=True)
         before = metric_values(url)
         mixed = asyncio.run(load(url, clients=args.clients, seconds=args.duration, texts=mixed_queries(MIXED)))
@@ -289,6 +348,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "load_average_1m_at_start_end": [load_start, round(os.getloadavg()[0], 1)],
         "throughput": throughput,
+        "open_loop": opened,
         "mixed": mixed,
         "proxy_overhead": overhead,
         "soak": soaked,
@@ -312,6 +372,7 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         "",
         f"`python benchmarks/server_load.py --clients {args.clients} --duration {args.duration:g} "
         f"--soak-seconds {args.soak_seconds:g}"
+        + (f" --open-loop {' '.join(f'{x:g}' for x in args.open_loop)}" if args.open_loop else "")
         + (f" --model {args.model} --out {args.out}" if args.model else "")
         + f"` ({r['date']}; {r['machine']}, 1-minute load average "
         f"{r['load_average_1m_at_start_end'][0]} at the start and {r['load_average_1m_at_start_end'][1]} at the end; "
@@ -327,6 +388,13 @@ def write_section(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"| errors | {errors} of {t['requests_ok'] + errors} | 0 {mark(errors == 0)} |",
         f"| guard inference per micro-batch (ms), texts per micro-batch | {t['guard']['mean_guard_ms_per_batch']}, "
         f"{t['guard']['mean_texts_per_batch']} | |",
+        *(
+            f"| open loop, {o['offered_rps']:g} requests/s offered over {o['connections']} connections: served "
+            f"requests/s; p50, p99 latency (ms); errors | "
+            f"{o['rps']}; {o['p50_ms']}, {o['p99_ms']}; {sum(o['errors'].values())} | "
+            + (f"p99 ≤ 50 {mark(o['p99_ms'] <= 50)} |" if o["offered_rps"] >= 500 else "|")
+            for o in r.get("open_loop", [])
+        ),
         f"| mixed dev queries ({MIXED:,} web, SQuARe, HarmBench and maths questions in turn), {m['clients']} clients: "
         f"requests/s | {m['rps']} | |",
         f"| mixed dev queries: p50, p99 latency (ms); errors | {m['p50_ms']}, {m['p99_ms']}; "
