@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -125,42 +126,53 @@ def zipf_texts(n: int, seed: int = 0) -> list[str]:
     return rng.choices(pool, weights=weights, k=n)
 
 
+class Tally:
+    """Latencies of the answered requests and counts of the failed ones, by status or exception."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors: dict[str, int] = {}
+
+    async def post(self, c: httpx.AsyncClient, path: str, text: str, since: float) -> None:
+        """Send one request and record it; its latency counts from `since` (a perf_counter time)."""
+        try:
+            r = await c.post(path, json={"input": text})
+            key = None if r.status_code == 200 else str(r.status_code)
+        except httpx.HTTPError as exc:
+            key = type(exc).__name__
+        if key is None:
+            self.latencies.append((time.perf_counter() - since) * 1000)
+        else:
+            self.errors[key] = self.errors.get(key, 0) + 1
+
+    def summary(self, wall: float) -> dict[str, Any]:
+        return {
+            "seconds": round(wall, 1),
+            "requests_ok": len(self.latencies),
+            "errors": self.errors,
+            "rps": round(len(self.latencies) / wall, 1),
+            "p50_ms": round(pct(self.latencies, 0.50), 1),
+            "p99_ms": round(pct(self.latencies, 0.99), 1),
+        }
+
+
 async def load(
     url: str, *, clients: int, seconds: float, texts: list[str] = TEXTS, path: str = "/v1/moderations"
 ) -> dict[str, Any]:
     """Closed-loop load: each client sends its next request when the previous one is answered (request i: texts[i])."""
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
+    tally = Tally()
     stop = time.monotonic() + seconds
 
     async def client(n: int) -> None:
         async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-            i = n
-            while time.monotonic() < stop:
-                t0 = time.perf_counter()
-                try:
-                    r = await c.post(path, json={"input": texts[i % len(texts)]})
-                    key = None if r.status_code == 200 else str(r.status_code)
-                except httpx.HTTPError as exc:
-                    key = type(exc).__name__
-                if key is None:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    errors[key] = errors.get(key, 0) + 1
-                i += clients
+            for i in itertools.count(n, clients):
+                if time.monotonic() >= stop:
+                    return
+                await tally.post(c, path, texts[i % len(texts)], time.perf_counter())
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
-    wall = time.perf_counter() - t0
-    return {
-        "clients": clients,
-        "seconds": round(wall, 1),
-        "requests_ok": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / wall, 1),
-        "p50_ms": round(pct(latencies, 0.50), 1),
-        "p99_ms": round(pct(latencies, 0.99), 1),
-    }
+    return {"clients": clients, **tally.summary(time.perf_counter() - t0)}
 
 
 async def open_loop(
@@ -170,23 +182,14 @@ async def open_loop(
     independent users arrive, and goes out on the first free one of `connections` kept-alive connections
     (as from a proxy in front of the guard). Its latency counts from when it was due, so time spent
     waiting for a free connection counts too."""
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
+    tally = Tally()
     due_queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
 
     async def connection() -> None:
         async with httpx.AsyncClient(base_url=url, timeout=30) as c:
             while (item := await due_queue.get()) is not None:
                 i, due = item
-                try:
-                    r = await c.post("/v1/moderations", json={"input": texts[i % len(texts)]})
-                    key = None if r.status_code == 200 else str(r.status_code)
-                except httpx.HTTPError as exc:
-                    key = type(exc).__name__
-                if key is None:
-                    latencies.append((time.perf_counter() - due) * 1000)
-                else:
-                    errors[key] = errors.get(key, 0) + 1
+                await tally.post(c, "/v1/moderations", texts[i % len(texts)], due)
 
     workers = [asyncio.create_task(connection()) for _ in range(connections)]
     start = time.perf_counter()
@@ -197,17 +200,7 @@ async def open_loop(
     for _ in workers:
         due_queue.put_nowait(None)
     await asyncio.gather(*workers)
-    wall = time.perf_counter() - start
-    return {
-        "offered_rps": rate,
-        "connections": connections,
-        "seconds": round(wall, 1),
-        "requests_ok": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / wall, 1),
-        "p50_ms": round(pct(latencies, 0.50), 1),
-        "p99_ms": round(pct(latencies, 0.99), 1),
-    }
+    return {"offered_rps": rate, "connections": connections, **tally.summary(time.perf_counter() - start)}
 
 
 METRICS = ("slmguard_guard_batch_seconds_sum", "slmguard_guard_batch_seconds_count", "slmguard_batch_texts_sum",
