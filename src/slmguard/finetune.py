@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from slmguard.encoders.bert import Bert, BertShape
-from slmguard.encoders.e5 import E5Encoder, q4_state
+from slmguard.encoders.e5 import E5Encoder, dequantized, q4_state
 from slmguard.encoders.e5_file import dequantize_q4
 from slmguard.encoders.layer_weights import load_state, read_layers
 from slmguard.errors import InvalidInputError
@@ -198,14 +198,12 @@ def bert_from_bundle(
     `init`: a layers file (`save_layers`) whose weights replace the base's before `layers` are picked.
     """
     hidden, heads, ffn, n_layers = (int(x) for x in bundle["shape"])
-    state = {
-        k.removesuffix(".q4"): dequantize_q4(v) if k.endswith(".q4") else v
-        for k, v in bundle.items()
-        if k.startswith(("layers.", "embed_norm."))
-    }
-    if init is not None:
+    state = {k: bundle[k] for k in ("embed_norm.weight", "embed_norm.bias")}
+    if init is not None:  # its layers and embedding norm replace the base's, which are not dequantised
         n_layers, tuned = read_layers(init)
-        state = {k: v for k, v in state.items() if not k.startswith("layers.")} | tuned
+        state |= tuned
+    else:
+        state |= dequantized({k: v for k, v in bundle.items() if k.startswith("layers.")})
     keep = list(range(n_layers)) if layers is None else list(layers)
     if not keep or max(keep) >= n_layers:
         raise InvalidInputError(f"layers {keep} are not among the {n_layers} layers of {init or 'the bundle'}")

@@ -257,12 +257,14 @@ def q4_state(file: E5File, *, with_layers: bool = True) -> dict[str, np.ndarray]
     return out
 
 
+def dequantized(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A `q4_state` (or a part of one) with its Q4 entries as float32 matrices under their parameter names."""
+    return {k.removesuffix(".q4"): dequantize_q4(v) if k.endswith(".q4") else v for k, v in state.items()}
+
+
 def load_q4_state(bert: Any, state: dict[str, np.ndarray], *, source: str) -> Any:
     """Load a `q4_state` (or a renumbered part of one) into `bert`, dequantising its Q4 entries."""
-    return load_state(
-        bert, {k.removesuffix(".q4"): dequantize_q4(v) if k.endswith(".q4") else v for k, v in state.items()},
-        source=source,
-    )  # fmt: skip
+    return load_state(bert, dequantized(state), source=source)
 
 
 def build_bert(file: E5File, *, layers: Path | None = None) -> Any:
