@@ -76,8 +76,8 @@ def test_texts_far_from_every_threshold_stop_early_and_the_rest_get_the_full_ver
 ) -> None:
     normalized = [normalize(t) for t in TEXTS]
     first = guard.encoder.parts[0].encode_staged(normalized, LAYER)[0]  # type: ignore[attr-defined]
-    tier, _, _ = exit_heads.scores(np.hstack([first, guard._lexical(normalized)]))
-    near = decision_margin(tier, guard.taxonomy)
+    tier, cats, _ = exit_heads.scores(np.hstack([first, guard._lexical(normalized)]))
+    near = decision_margin(tier, guard.taxonomy, cats=cats, codes=guard.parts.category_codes)
     margin = float(np.median(near))  # about half the texts stop early
     fast, full, staged, _ = _guards(guard, exit_heads, margin=margin)
     assert fast.early_exit is not None and full.early_exit is None

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from slmguard import Guard
 from slmguard.heads import MultiTaskHeads, TemperatureScaler
 from slmguard.heads.early_exit import EarlyExit
-from slmguard.model_card import _early_exit_lines, _head_seeds, _two_pass_lines
+from slmguard.model_card import _early_exit_lines, _head_seeds, _two_pass_lines, render_model_card
 
 
 def test_head_seeds_say_averaged_only_when_there_are_several() -> None:
@@ -22,3 +23,10 @@ def test_early_exit_line_names_the_layer_the_margin_and_the_dev_share() -> None:
     (line,) = _early_exit_lines(exit_, {"dev_metrics": {"early_exit_share": 0.712}})
     assert "first 6 layers" in line and "at least 35% of the way from every threshold to certainty (71.2% of" in line
     assert _early_exit_lines(None, {"dev_metrics": {"early_exit_share": 0.7}}) == []
+
+
+def test_the_card_names_each_category_that_overrides_the_tier_head(guard: Guard) -> None:
+    card = render_model_card(guard)
+    at = guard.taxonomy["S11"].overrides_tier_at
+    assert at is not None and f"S11 sets the label on its own from P(S11) >= {at:.2f}" in card
+    assert "S9 sets the label on its own" not in card

@@ -67,7 +67,8 @@ def test_one_pass_has_no_margin(guard: Guard) -> None:
 def test_minilm_reads_only_english_texts_near_a_threshold_and_those_get_the_full_verdict(guard: Guard) -> None:
     probe, _, _ = _guards(guard, margin=0.0)
     first = probe.features([normalize(t) for t in TEXTS], skip=(1,))
-    near = decision_margin(probe._heads(first)[0], probe.taxonomy)
+    tier, cats, _ = probe._heads(first)
+    near = decision_margin(tier, probe.taxonomy, cats=cats, codes=probe.parts.category_codes)
     english = sorted(float(m) for t, m in zip(TEXTS, near, strict=True) if not any("가" <= c <= "힣" for c in t))
     margin = (english[2] + english[3]) / 2  # the three English texts nearest a threshold, whatever the model
     two_pass, one_pass, counting = _guards(guard, margin=margin)

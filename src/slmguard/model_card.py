@@ -118,6 +118,12 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
     threshold = info.get("unsafe_threshold")
     if threshold:
         lines.append(f"- unsafe_threshold: {threshold['value']:.2f} ({threshold['rule']})")
+    lines += [
+        f"- {c.code} sets the label on its own from P({c.code}) >= {c.overrides_tier_at:.2f} (taxonomy "
+        "`overrides_tier_at`), even where the tier head says otherwise"
+        for c in guard.taxonomy.categories
+        if c.overrides_tier_at is not None
+    ]
     lines += ["", "## Held-out test results", ""]
     if test_results:
         lines += [

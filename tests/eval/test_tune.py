@@ -10,7 +10,7 @@ import pytest
 from slmguard import Guard, load_taxonomy
 from slmguard.errors import InvalidInputError
 from slmguard.eval.datasets import EvalRow
-from slmguard.eval.tune import PRESETS, Rule, choose_threshold, tune, write_policy
+from slmguard.eval.tune import PRESETS, Rule, choose_threshold, tune, with_thresholds, write_policy
 from slmguard.verdict import Action, Label, Verdict
 
 Y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
@@ -58,6 +58,17 @@ def test_tune_sets_tier_and_category_thresholds(tmp_path: Path) -> None:
     assert loaded.unsafe_threshold == 0.35 and loaded["S9"].threshold == new["S9"].threshold
     guard = Guard.load(taxonomy=path)  # the file works as a policy for the shipped model
     assert guard.taxonomy.unsafe_threshold == 0.35
+
+
+def test_a_tuned_threshold_over_a_categorys_override_lifts_the_override(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy()
+    at = taxonomy["S11"].overrides_tier_at
+    assert at is not None
+    new = with_thresholds(taxonomy, unsafe=0.5, sensitive=0.5, categories={"S11": at + 0.1, "S9": 0.3})
+    assert new["S11"].threshold == new["S11"].overrides_tier_at == pytest.approx(at + 0.1)
+    assert new["S9"].overrides_tier_at is None
+    path = write_policy(new, tmp_path / "policy.yaml", {"rule": "synthetic", "dev_rows": 0}, source="synthetic")
+    assert load_taxonomy(path)["S11"].overrides_tier_at == pytest.approx(at + 0.1)  # the file stays valid
 
 
 def test_rows_of_other_categories_count_against_a_category() -> None:

@@ -34,6 +34,16 @@ def test_a_standalone_category_near_its_threshold_shrinks_the_margin() -> None:
     )
 
 
+def test_a_category_near_its_override_shrinks_the_margin() -> None:
+    codes = TAX.codes
+    at = TAX["S11"].overrides_tier_at
+    assert at is not None
+    cats = np.full((1, len(codes)), 0.01)
+    cats[0, codes.index("S11")] = at - 0.05
+    tier = np.array([[0.9, 0.05, 0.05]])
+    assert decision_margin(tier, TAX, cats=cats, codes=codes)[0] == pytest.approx(0.05 / at)
+
+
 def test_the_smallest_margin_that_keeps_the_labels_is_chosen() -> None:
     full = _tier(np.linspace(0.0, 1.0, 1000))
     first = _tier(np.clip(np.linspace(0.0, 1.0, 1000) + 0.1, 0, 1))  # the first pass reads every text as worse

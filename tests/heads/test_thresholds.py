@@ -46,3 +46,20 @@ def test_a_standalone_category_raises_the_label_to_its_tier_and_others_do_not() 
     unsafe_head = np.array([0.1, 0.0, 0.9])
     d = decide(unsafe_head, _cats(S1=0.9, sensitive=0.9), TAX, standalone={"sensitive"})
     assert d.label == Label.UNSAFE and d.flagged == ("S1",)  # a standalone category never lowers the label
+
+
+def test_a_category_with_overrides_tier_at_raises_the_label_only_from_that_probability() -> None:
+    safe_head = np.array([0.9, 0.05, 0.05])
+    at = TAX["S11"].overrides_tier_at
+    assert at is not None and at > TAX["S11"].threshold
+    d = decide(safe_head, _cats(S11=at), TAX)
+    assert (d.label, d.flagged, d.action) == (Label.UNSAFE, ("S11",), Action.BLOCK)
+    between = (TAX["S11"].threshold + at) / 2  # over the flagging threshold, under the override
+    assert decide(safe_head, _cats(S11=between), TAX).label == Label.SAFE
+    sensitive_head = np.array([0.2, 0.7, 0.1])
+    assert decide(sensitive_head, _cats(S11=at, sensitive=0.9), TAX).label == Label.UNSAFE
+
+
+def test_a_standalone_category_raises_at_its_threshold_even_under_its_override() -> None:
+    d = decide(np.array([0.9, 0.05, 0.05]), _cats(S11=TAX["S11"].threshold), TAX, standalone={"S11"})
+    assert d.label == Label.UNSAFE and d.flagged == ("S11",)

@@ -18,6 +18,13 @@ def test_default_taxonomy_has_the_mlcommons_codes_and_extras() -> None:
     assert tax["S9"].action == Action.BLOCK
 
 
+def test_only_self_harm_overrides_the_tier_head_by_default() -> None:
+    """A disclosure of self-harm must get the crisis reply even when the tier head calls it safe."""
+    tax = load_taxonomy()
+    overrides = {c.code: c.overrides_tier_at for c in tax.categories if c.overrides_tier_at is not None}
+    assert list(overrides) == ["S11"] and tax["S11"].threshold <= overrides["S11"] < 1
+
+
 def test_default_hate_definition_covers_korean_targets() -> None:
     description = load_taxonomy()["S10"].description
     for target in ("age", "region", "political orientation", "gender"):
@@ -40,6 +47,10 @@ def test_user_taxonomy_loads(tiny_taxonomy: Path) -> None:
         ("code: politics", "code: weapons", "categories[1].code", "duplicates the code"),
         ("    description: Making weapons.\n", "", "categories[0].description", "is missing"),
         ("categories:", "categories: []\nx:", "categories", "must be a non-empty list"),
+        ("threshold: 0.5\n", "threshold: 0.5\n    overrides_tier_at: 0.3\n",
+         "categories[0].overrides_tier_at", "must be at least the threshold (0.5)"),
+        ("threshold: 0.5\n", "threshold: 0.5\n    overrides_tier_at: high\n",
+         "categories[0].overrides_tier_at", "must be a number in [0, 1]"),
     ],
 )  # fmt: skip
 def test_invalid_taxonomy_names_file_key_and_problem(

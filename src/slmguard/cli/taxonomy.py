@@ -17,7 +17,8 @@ def show(
     model: Annotated[Path | None, typer.Option(help="Show the taxonomy stored with this model directory.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per category.")] = False,
 ) -> None:
-    """Show the categories of the active taxonomy: code, names, tier, action and threshold.
+    """Show the categories of the active taxonomy: code, names, tier, action, threshold and the
+    probability at which a category overrides the tier head (where it does).
 
     Without options it shows the taxonomy of the default model.
     """
@@ -35,6 +36,7 @@ def show(
                         "tier": str(c.tier),
                         "action": str(c.action),
                         "threshold": c.threshold,
+                        "overrides_tier_at": c.overrides_tier_at,
                         "description": c.description,
                         "examples": list(c.examples),
                     }
@@ -45,6 +47,9 @@ def show(
         f"{tax.name} (version {tax.version}): unsafe_threshold={tax.unsafe_threshold}, "
         f"sensitive_threshold={tax.sensitive_threshold}"
     )
-    typer.echo(f"{'code':14s} {'tier':10s} {'action':8s} {'thr':>5s}  name")
+    typer.echo(f"{'code':14s} {'tier':10s} {'action':8s} {'thr':>5s} {'over':>5s}  name")
     for c in tax.categories:
-        typer.echo(f"{c.code:14s} {c.tier:10s} {c.action:8s} {c.threshold:5.2f}  {c.name_en} / {c.name_ko}")
+        over = "" if c.overrides_tier_at is None else f"{c.overrides_tier_at:.2f}"
+        typer.echo(f"{c.code:14s} {c.tier:10s} {c.action:8s} {c.threshold:5.2f} {over:>5s}  {c.name_en} / {c.name_ko}")
+    if any(c.overrides_tier_at is not None for c in tax.categories):
+        typer.echo("over: at this probability the category sets the label even when the tier head does not.")

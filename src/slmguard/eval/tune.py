@@ -20,7 +20,7 @@ from slmguard.errors import InvalidInputError
 from slmguard.eval.datasets import EvalRow
 from slmguard.eval.metrics import binary_metrics
 from slmguard.heads.thresholds import tune_threshold
-from slmguard.taxonomy import Taxonomy, load_taxonomy
+from slmguard.taxonomy import Category, Taxonomy, load_taxonomy
 from slmguard.verdict import Verdict
 
 GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
@@ -115,14 +115,25 @@ def tune(
 
 
 def with_thresholds(taxonomy: Taxonomy, *, unsafe: float, sensitive: float, categories: dict[str, float]) -> Taxonomy:
-    """The taxonomy with new tier thresholds (through `with_policy`) and new category thresholds."""
+    """The taxonomy with new tier thresholds (through `with_policy`) and new category thresholds.
+
+    A category's `overrides_tier_at` is raised to its new threshold where it would fall below it."""
     policy = taxonomy.with_policy(unsafe_threshold=unsafe, sensitive_threshold=sensitive)
+
+    def updated(c: Category) -> Category:
+        if c.code not in categories:
+            return c
+        t = categories[c.code]
+        over = c.overrides_tier_at
+        return replace(c, threshold=t, overrides_tier_at=None if over is None else max(over, t))
+
+    cats = tuple(updated(c) for c in policy.categories)
     raw = yaml.safe_load(policy.source_text)
-    for cat in raw["categories"]:
-        if cat["code"] in categories:
-            cat["threshold"] = categories[cat["code"]]
+    for cat, new in zip(raw["categories"], cats, strict=True):
+        cat["threshold"] = new.threshold
+        if new.overrides_tier_at is not None:
+            cat["overrides_tier_at"] = new.overrides_tier_at
     text = yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=100)
-    cats = tuple(replace(c, threshold=categories[c.code]) if c.code in categories else c for c in policy.categories)
     return replace(policy, categories=cats, source_text=text)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from slmguard.heads.thresholds import tier_labels
+from slmguard.heads.thresholds import tier_labels, tier_overrides
 from slmguard.taxonomy import Taxonomy
 
 MAX_FLIP_RATE = 0.005
@@ -36,8 +36,9 @@ def decision_margin(
     as a share of the room on that side (0 at the threshold, 1 at a probability of 0 or 1), so that
     a threshold of 0.4 leaves as much room below it as above.
 
-    Those are the unsafe and sensitive thresholds, and the own threshold of every standalone
-    category (one added by `slmguard train --extend`, which raises the label by itself).
+    Those are the unsafe and sensitive thresholds, and the probability at which a category raises
+    the label by itself (`tier_overrides`: the taxonomy's `overrides_tier_at`, and the threshold of
+    a `standalone` category added by `slmguard train --extend`).
     """
     margin = np.minimum(
         _relative_distance(tier[:, 2], taxonomy.unsafe_threshold),
@@ -45,9 +46,8 @@ def decision_margin(
     )
     if cats is None:
         return margin
-    for c in taxonomy.categories:
-        if c.code in standalone:
-            margin = np.minimum(margin, _relative_distance(cats[:, list(codes).index(c.code)], c.threshold))
+    for code, at in tier_overrides(taxonomy, standalone).items():
+        margin = np.minimum(margin, _relative_distance(cats[:, list(codes).index(code)], at))
     return margin
 
 

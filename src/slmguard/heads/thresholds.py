@@ -51,6 +51,17 @@ def tier_labels(tier: np.ndarray, taxonomy: Taxonomy) -> np.ndarray:
     )
 
 
+def tier_overrides(taxonomy: Taxonomy, standalone: Collection[str] = ()) -> dict[str, float]:
+    """The categories that set the label on their own, each with the probability at which it does:
+    those the taxonomy gives `overrides_tier_at`, and the `standalone` ones at their threshold (a
+    category added by `slmguard train --extend`, which the tier head never learnt)."""
+    out = {c.code: c.overrides_tier_at for c in taxonomy.categories if c.overrides_tier_at is not None}
+    for c in taxonomy.categories:
+        if c.code in standalone:
+            out[c.code] = min(out.get(c.code, 1.0), c.threshold)
+    return out
+
+
 def decide(
     tier_probs: np.ndarray,
     category_probs: dict[str, float],
@@ -60,16 +71,16 @@ def decide(
 ) -> Decision:
     """Decide one text.
 
-    The tier head decides the label, except that a `standalone` category over its threshold
-    raises the label to its own tier (a category added by `slmguard train --extend`, which the
-    tier head never learnt). Flagged codes are the categories of that tier over their own
+    The tier head decides the label, except that a category at or over its `tier_overrides`
+    probability raises the label to its own tier. Flagged codes are the categories of that tier over their own
     thresholds; an unsafe text with none over threshold flags its most likely unsafe category,
     so every block names a reason. The action is the strictest action among the flagged categories.
     """
     label = _TIER_LABELS[int(tier_labels(tier_probs, taxonomy)[0])]
-    for c in taxonomy.categories:
-        if c.code in standalone and category_probs[c.code] >= c.threshold and _RANK[c.tier] > _RANK[label]:
-            label = Label(c.tier)
+    for code, at in tier_overrides(taxonomy, standalone).items():
+        tier = taxonomy[code].tier
+        if category_probs[code] >= at and _RANK[tier] > _RANK[label]:
+            label = Label(tier)
     if label == Label.SAFE:
         return Decision(Label.SAFE, (), Action.ALLOW)
     of_tier = [c for c in taxonomy.categories if c.tier == label]

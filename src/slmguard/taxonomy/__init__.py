@@ -28,6 +28,10 @@ class Category:
     threshold: float
     description: str
     examples: tuple[str, ...] = ()
+    overrides_tier_at: float | None = None
+    """At this probability the category puts a text in its tier even when the tier head does not
+    (None: the tier head decides). The default taxonomy sets it for S11, so that a disclosure of
+    self-harm the tier head calls safe still gets the crisis reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             threshold=c["threshold"],
             description=c["description"],
             examples=tuple(c["examples"]),
+            overrides_tier_at=c.get("overrides_tier_at"),
         )
         for c in raw["categories"]
     )

@@ -79,14 +79,14 @@ def parse_taxonomy(path: Path) -> dict[str, Any]:
             raise fail(f"{where}.examples", "must be a list of strings")
         if not isinstance(c["description"], str):
             raise fail(f"{where}.description", "must be a string")
-        out.append(
-            {
-                **c,
-                "name": names,
-                "threshold": _probability(c["threshold"], f"{where}.threshold", fail),
-                "examples": examples,
-            }
-        )
+        threshold = _probability(c["threshold"], f"{where}.threshold", fail)
+        override = c.get("overrides_tier_at")
+        if override is not None:
+            override = _probability(override, f"{where}.overrides_tier_at", fail)
+            if override < threshold:
+                problem = f"must be at least the threshold ({threshold}), got {override}"
+                raise fail(f"{where}.overrides_tier_at", problem)
+        out.append({**c, "name": names, "threshold": threshold, "overrides_tier_at": override, "examples": examples})
     return {"name": name, "version": version, "policy": policy, "categories": out, "_text": text}
 
 
