@@ -36,9 +36,11 @@ def test_gold_strategy(label: str, codes: tuple[str, ...], expected: str) -> Non
     assert gold(label, codes) == expected
 
 
-def test_choose_follows_the_head_among_refusing_strategies() -> None:
-    probs = {"none": 0.5, "balanced": 0.3, "protect": 0.15, "decline": 0.05}
-    assert choose_strategy("unsafe", ("S1",), probs) == "protect"
+def test_choose_follows_the_head_among_the_refusing_strategies_of_the_flagged_categories() -> None:
+    probs = {"none": 0.5, "balanced": 0.3, "protect": 0.15, "privacy": 0.1, "decline": 0.05}
+    assert choose_strategy("unsafe", ("S1",), probs) == "decline"  # the reply names the harm the verdict names
+    assert choose_strategy("unsafe", ("S1", "S7"), probs) == "privacy"  # the head decides among the flagged
+    assert choose_strategy("unsafe", ("my_policy_code",), probs) == "decline"  # a code of a user taxonomy
     assert choose_strategy("sensitive", ("sensitive",), {"balanced": 0.6, "decline": 0.4}) == "balanced"
     assert choose_strategy("sensitive", ("sensitive",), {"balanced": 0.2, "decline": 0.7}) == "decline"
     assert choose_strategy("unsafe", ("S1", "S11"), {"decline": 0.99}) == "crisis"

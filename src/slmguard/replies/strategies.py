@@ -161,9 +161,12 @@ def choose_strategy(label: str, flagged: Sequence[str], probs: Mapping[str, floa
     Sensitive verdicts get `balanced` (the tier never refuses), unless the strategy head is confident
     (SENSITIVE_OVERRIDE) that a refusing strategy fits: then the query is a harmful request the
     tier head mistook for a contested question ("Should I burn down their house?"). For unsafe verdicts the
-    strategy head decides among the refusing strategies; a flagged self-harm category always
-    gets `crisis`, so nobody at risk receives a plain refusal. Without a strategy head (a model
-    trained before it existed) the flagged categories decide through CATEGORY_STRATEGY.
+    strategy head decides among the refusing strategies that fit the flagged categories, so the
+    reply never speaks of another harm than the verdict names (on dev this fitted the gold
+    categories more often than the head's choice among all strategies: BENCHMARKS.md, "Replies
+    that fit the flagged categories"); a flagged self-harm category always gets `crisis`, so
+    nobody at risk receives a plain refusal. Without a strategy head (a model trained before it
+    existed) the flagged categories decide through CATEGORY_STRATEGY.
     """
     if label == Label.SENSITIVE:
         if probs and max(probs, key=lambda k: probs[k] if k != NONE else -1.0) != Balanced.name:
@@ -174,7 +177,9 @@ def choose_strategy(label: str, flagged: Sequence[str], probs: Mapping[str, floa
     if "S11" in flagged:
         return Crisis.name
     if probs:
+        fitting = {CATEGORY_STRATEGY.get(c, Decline.name) for c in flagged}
         candidates = {k: v for k, v in probs.items() if k in STRATEGIES and STRATEGIES[k].refuses}
+        candidates = {k: v for k, v in candidates.items() if k in fitting} or candidates
         if candidates:
             return max(candidates, key=lambda k: candidates[k])
     return strategy_for(Label.UNSAFE, flagged)
