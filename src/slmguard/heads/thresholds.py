@@ -72,15 +72,16 @@ def decide(
     """Decide one text.
 
     The tier head decides the label, except that a category at or over its `tier_overrides`
-    probability raises the label to its own tier. Flagged codes are the categories of that tier over their own
-    thresholds; an unsafe text with none over threshold flags its most likely unsafe category,
-    so every block names a reason. The action is the strictest action among the flagged categories.
+    probability raises the label to its own tier. Flagged codes are the categories of that tier
+    over their own thresholds; an unsafe text with none over threshold flags its most likely
+    unsafe category, so every block names a reason. The action is the strictest action among the
+    flagged categories.
     """
     label = _TIER_LABELS[int(tier_labels(tier_probs, taxonomy)[0])]
     for code, at in tier_overrides(taxonomy, standalone).items():
-        tier = taxonomy[code].tier
-        if category_probs[code] >= at and _RANK[tier] > _RANK[label]:
-            label = Label(tier)
+        its_tier = taxonomy[code].tier
+        if category_probs[code] >= at and _RANK[its_tier] > _RANK[label]:
+            label = Label(its_tier)
     if label == Label.SAFE:
         return Decision(Label.SAFE, (), Action.ALLOW)
     of_tier = [c for c in taxonomy.categories if c.tier == label]
