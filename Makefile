@@ -1,7 +1,7 @@
 # Reproduce the shipped model and every figure in BENCHMARKS.md (seed 0 throughout).
 PY := .venv/bin/python
 
-.PHONY: model model-fast bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies strategy-dev server-load server-fuzz
+.PHONY: model model-fast bench accuracy llm-judge speed baseline encoders train-time label-bench report-demo report-bench replies strategy-dev cross-cascade server-load server-fuzz
 
 model:            ## retrain the shipped model into models/default
 	.venv/bin/slmguard train --output models/default
@@ -46,6 +46,9 @@ replies:          ## safeguard replies and the response judge on test sets
 strategy-dev:     ## reply strategy against gold categories on dev sets, default and fast models
 	$(PY) benchmarks/strategy_dev.py
 	$(PY) benchmarks/strategy_dev.py --model models/fast --out strategy_dev_fast
+
+cross-cascade:    ## dev F1 of a cascade across the fast and default models, by share handed on
+	$(PY) benchmarks/cross_cascade_dev.py
 
 bench: accuracy llm-judge baseline speed encoders replies
 	$(PY) benchmarks/write_benchmarks_md.py
