@@ -35,7 +35,7 @@ from slmguard.embedding_cache import cached, flush
 from slmguard.eval.datasets import load_named
 from slmguard.eval.metrics import binary_metrics
 from slmguard.normalize import detect_lang
-from slmguard.replies import CATEGORY_STRATEGY, strategy_for
+from slmguard.replies import strategy_fits
 from slmguard.replies.judge import JUDGE_CLASSES, judge_proba, pair_text
 
 HERE = Path(__file__).parent
@@ -92,11 +92,7 @@ def unsafe_prompts(guard: Guard, manifest: Manifest, per_set: int, show: int) ->
         v.reply_lang == expected_reply_lang(r[1], r[4]) and detect_lang(v.reply or "") == v.reply_lang
         for r, v in replied
     ]
-    fits = [
-        v.reply_strategy in {CATEGORY_STRATEGY.get(c) for c in r[3]} or v.reply_strategy == strategy_for("unsafe", r[3])
-        for r, v in replied
-        if r[3]
-    ]
+    fits = [strategy_fits(v.reply_strategy or "", r[3]) for r, v in replied if r[3]]
     out.update(
         judged_safe=float(np.mean(safe)), in_language=float(np.mean(in_lang)), strategy_fit=float(np.mean(fits)),
         n_with_gold_categories=len(fits), coverage=len(replied) / len(rows),

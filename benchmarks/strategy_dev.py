@@ -19,16 +19,11 @@ from slmguard import Guard
 from slmguard.data.corpus import build_corpus
 from slmguard.data.manifest import Manifest
 from slmguard.eval.datasets import load_named
-from slmguard.replies import CATEGORY_STRATEGY, STRATEGIES, choose_strategy, strategy_for
+from slmguard.replies import STRATEGIES, choose_strategy, strategy_fits
 from slmguard.verdict import Label
 
 RESULTS = Path(__file__).parent / "results"
 DEV_SETS = ("harmbench", "do_not_answer")
-
-
-def fits(strategy: str, gold: tuple[str, ...]) -> bool:
-    """The benchmark's rule (benchmarks/replies.py): the strategy of a gold category, or the gold strategy."""
-    return strategy in {CATEGORY_STRATEGY.get(c) for c in gold} or strategy == strategy_for(Label.UNSAFE, gold)
 
 
 def head_among_all(label: str, flagged: tuple[str, ...], probs: dict[str, float] | None) -> str:
@@ -48,8 +43,8 @@ def measure(guard: Guard, rows: list[tuple[str, tuple[str, ...]]]) -> dict[str, 
         if v.reply_strategy is None:
             continue
         label, flagged, probs = next(calls).args
-        in_use.append(fits(v.reply_strategy, gold))
-        plain.append(fits(head_among_all(label, flagged, probs), gold))
+        in_use.append(strategy_fits(v.reply_strategy, gold))
+        plain.append(strategy_fits(head_among_all(label, flagged, probs), gold))
     return {
         "replies": len(in_use),
         "fit_flagged_categories": sum(in_use) / max(len(in_use), 1),

@@ -1,4 +1,4 @@
-"""The rules of benchmarks/strategy_dev.py: what counts as a fit, and the earlier choice it compares with."""
+"""The rules of benchmarks/strategy_dev.py: the earlier choice it compares with, and what it counts."""
 
 from __future__ import annotations
 
@@ -28,8 +28,6 @@ def test_the_earlier_rule_follows_the_head_past_the_flagged_categories(script: M
     assert script.head_among_all("unsafe", ("S1",), probs) == "protect"
     assert choose_strategy("unsafe", ("S1",), probs) == "decline"
     assert script.head_among_all("unsafe", ("S1", "S11"), probs) == "crisis"  # both rules: S11 gets crisis
-    assert script.fits("decline", ("S1",)) and not script.fits("protect", ("S1",))
-    assert script.fits("protect", ("S1", "S2"))  # any gold category's strategy fits
 
 
 def test_measure_counts_every_verdict_with_a_reply_once(script: ModuleType, guard: Guard) -> None:

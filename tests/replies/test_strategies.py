@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from slmguard import InvalidInputError, load_taxonomy
-from slmguard.replies import CATEGORY_STRATEGY, NONE, STRATEGIES, STRATEGY_CLASSES, choose_strategy, get_strategy
+from slmguard.replies import (
+    CATEGORY_STRATEGY,
+    NONE,
+    STRATEGIES,
+    STRATEGY_CLASSES,
+    choose_strategy,
+    get_strategy,
+    strategy_fits,
+)
 from slmguard.replies import strategy_for as gold
 
 
@@ -45,6 +53,12 @@ def test_choose_follows_the_head_among_the_refusing_strategies_of_the_flagged_ca
     assert choose_strategy("sensitive", ("sensitive",), {"balanced": 0.2, "decline": 0.7}) == "decline"
     assert choose_strategy("unsafe", ("S1", "S11"), {"decline": 0.99}) == "crisis"
     assert choose_strategy("unsafe", ("S8",), None) == "summarise"  # no head: the flagged categories
+
+
+def test_a_strategy_fits_the_strategy_of_any_gold_category_or_the_gold_strategy() -> None:
+    assert strategy_fits("decline", ("S1",)) and not strategy_fits("protect", ("S1",))
+    assert strategy_fits("protect", ("S1", "S2"))  # any gold category's strategy fits
+    assert strategy_fits("decline", ("my_policy_code",))  # an unmapped code: its gold strategy, decline
 
 
 def test_unknown_strategy_lists_the_valid_ones() -> None:

@@ -20,6 +20,7 @@ from slmguard.replies.strategies import (
     Strategy,
     choose_strategy,
     get_strategy,
+    strategy_fits,
     strategy_for,
 )
 from slmguard.verdict import Action, Verdict
@@ -38,6 +39,7 @@ __all__ = [
     "realise",
     "reply",
     "reply_lang",
+    "strategy_fits",
     "strategy_for",
     "variants",
 ]

@@ -147,8 +147,19 @@ def strategy_for(label: str, codes: Sequence[str]) -> str:
         return NONE
     if label == Label.SENSITIVE:
         return Balanced.name
-    fits = {CATEGORY_STRATEGY.get(c, Decline.name) for c in codes if c != "sensitive"}
+    fits = fitting_strategies(codes)
     return next((name for name in STRATEGIES if name in fits), Decline.name)
+
+
+def fitting_strategies(codes: Sequence[str]) -> set[str]:
+    """The strategies of harm categories (`decline` for a code the map lacks; `sensitive` has none)."""
+    return {CATEGORY_STRATEGY.get(c, Decline.name) for c in codes if c != "sensitive"}
+
+
+def strategy_fits(strategy: str, gold: Sequence[str]) -> bool:
+    """Whether a reply's strategy fits a text's gold categories: one of theirs, or their gold strategy.
+    The benchmarks' rule (benchmarks/replies.py and strategy_dev.py)."""
+    return strategy in {CATEGORY_STRATEGY.get(c) for c in gold} or strategy == strategy_for(Label.UNSAFE, gold)
 
 
 SENSITIVE_OVERRIDE = 0.5
@@ -177,7 +188,7 @@ def choose_strategy(label: str, flagged: Sequence[str], probs: Mapping[str, floa
     if "S11" in flagged:
         return Crisis.name
     if probs:
-        fitting = {CATEGORY_STRATEGY.get(c, Decline.name) for c in flagged}
+        fitting = fitting_strategies(flagged)
         candidates = {k: v for k, v in probs.items() if k in STRATEGIES and STRATEGIES[k].refuses}
         candidates = {k: v for k, v in candidates.items() if k in fitting} or candidates
         if candidates:
