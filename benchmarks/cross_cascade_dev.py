@@ -16,6 +16,7 @@ import numpy as np
 
 from slmguard import Guard, Verdict
 from slmguard.data.corpus import build_corpus
+from slmguard.eval.metrics import binary_metrics
 from slmguard.guard import fast_model_path
 from slmguard.heads.cascade import decision_margin
 
@@ -32,8 +33,8 @@ def margins(guard: Guard, verdicts: list[Verdict]) -> np.ndarray:
 
 
 def f1_fpr(pred: np.ndarray, gold: np.ndarray) -> dict[str, float]:
-    tp, fp, fn = int((pred & gold).sum()), int((pred & ~gold).sum()), int((~pred & gold).sum())
-    return {"f1": 2 * tp / max(2 * tp + fp + fn, 1), "fpr": fp / max(int((~gold).sum()), 1)}
+    m = binary_metrics(gold, pred)
+    return {"f1": m["f1"], "fpr": m["fpr"]}
 
 
 def main() -> None:
