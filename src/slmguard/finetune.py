@@ -138,6 +138,10 @@ def export_bundle(
     return path
 
 
+TEACHER_SCORES = ("teacher_tier", "teacher_cats", "teacher_judge")
+"""The bundle's arrays of a teacher's probabilities (`teacher_targets` writes them, `_soft_targets` reads them)."""
+
+
 def teacher_targets(model: Path, texts: Sequence[str], *, log: Callable[[str], None] = print) -> dict[str, np.ndarray]:
     """The full model's (cascade off) uncalibrated tier, category and judge probabilities of normalised
     `texts`: a student's soft targets. Vectors come from the embedding cache where it has them."""
@@ -148,7 +152,7 @@ def teacher_targets(model: Path, texts: Sequence[str], *, log: Callable[[str], N
     loaded = Guard.load(model, cascade=False)
     guard = Guard(loaded.parts, cached(loaded.encoder), cascade=False)
     heads = guard.parts.heads
-    out: dict[str, list[np.ndarray]] = {"teacher_tier": [], "teacher_cats": [], "teacher_judge": []}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in TEACHER_SCORES}
     step = 2048
     for start in range(0, len(texts), step):
         X = guard.features(texts[start : start + step])
@@ -363,15 +367,12 @@ def _soft_targets(
     log: Callable[[str], None],
 ) -> dict[str, torch.Tensor]:
     """The teacher's probabilities from the bundle and, with `teacher_layers`, its vectors, on `device`."""
-    missing = [k for k in ("teacher_tier", "teacher_cats", "teacher_judge") if k not in bundle]
+    missing = [k for k in TEACHER_SCORES if k not in bundle]
     if missing:
         raise InvalidInputError(
             f"distillation needs a bundle written with a teacher (export_bundle(teacher=...)): no {missing}"
         )
-    soft = {
-        k.removeprefix("teacher_"): torch.as_tensor(bundle[k]).float().to(device)
-        for k in ("teacher_tier", "teacher_cats", "teacher_judge")
-    }
+    soft = {k.removeprefix("teacher_"): torch.as_tensor(bundle[k]).float().to(device) for k in TEACHER_SCORES}
     if settings.teacher_layers is not None:
         teacher = bert_from_bundle(bundle, init=settings.teacher_layers).to(device).eval()
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
