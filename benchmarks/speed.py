@@ -1,10 +1,11 @@
 """Speed and memory of the default Guard on this machine (CPU only).
 
-Run: python benchmarks/speed.py [--model DIR] [--threads 2]
+Run: python benchmarks/speed.py [--model DIR] [--threads 2] [--before DIR]
 Measures, in one process and one run: load time, single-query latency (median, p95) over
 real benign and harmful queries, batch throughput (texts/s, batches of 256), and peak RSS; the
 same figures with the cascade off (`full_*`: no early exit, no second pass, every encoder in full
-on every text), interleaved.
+on every text), interleaved. `--before DIR` times an earlier model on the same encoder the same
+way (`before_*`; its heads share the loaded encoder, so peak RSS stays the model's own).
 Writes benchmarks/results/speed.json.
 """
 
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--before", type=Path, default=None, help="an earlier model directory, timed interleaved")
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import torch
@@ -54,19 +56,29 @@ def main() -> None:
     load_s = time.perf_counter() - start
     # the same model with every encoder in full on every text: measured interleaved, so drift hits both alike
     full = guard.full_model()
+    guards = [guard, full]
+    before = None
+    if args.before is not None:
+        from slmguard.artifacts import load_model
+
+        parts = load_model(args.before)
+        if parts.encoder != guard.parts.encoder:
+            parser.error(f"--before reads {parts.encoder}, the model {guard.parts.encoder}: not comparable here")
+        before = Guard(parts, guard.encoder)
+        guards.append(before)
     texts = mixed_queries(args.n)
     for t in texts[:20]:  # warm-up
-        guard.check(t)
-        full.check(t)
-    latencies: dict[Guard, list[float]] = {guard: [], full: []}
+        for g in guards:
+            g.check(t)
+    latencies: dict[Guard, list[float]] = {g: [] for g in guards}
     for i, t in enumerate(texts[:SINGLE]):
-        for g in (guard, full) if i % 2 else (full, guard):
+        for g in guards[i % len(guards) :] + guards[: i % len(guards)]:  # each goes first in turn
             s = time.perf_counter()
             g.check(t)
             latencies[g].append((time.perf_counter() - s) * 1000)
-    batch_s = {guard: 0.0, full: 0.0}
-    for i in range(0, len(texts), 256):
-        for g in (guard, full) if i % 512 else (full, guard):
+    batch_s = dict.fromkeys(guards, 0.0)
+    for k, i in enumerate(range(0, len(texts), 256)):
+        for g in guards[k % len(guards) :] + guards[: k % len(guards)]:
             s = time.perf_counter()
             g.check_batch(texts[i : i + 256])
             batch_s[g] += time.perf_counter() - s
@@ -86,7 +98,7 @@ def main() -> None:
         "threads": args.threads,
         "cpu": platform.processor() or platform.machine(),
         "load_seconds": round(load_s, 2),
-        "early_exit": {"layer": exit_.layer, "margin": exit_.margin} if (exit_ := guard.early_exit) else None,
+        "early_exits": [{"layer": e.layer, "margin": e.margin} for e in guard.early_exits],
         "two_pass_margin": guard.cascade_margin,
         **cascade,
         "single_texts": SINGLE,
@@ -97,6 +109,15 @@ def main() -> None:
         "single_median_ratio_cascade_to_full": round(cascade["single_median_ms"] / whole["single_median_ms"], 3),
         "batch_ratio_cascade_to_full": round(cascade["batch_texts_per_second"] / whole["batch_texts_per_second"], 3),
     }
+    if before is not None:
+        then = figures(before)
+        result |= {
+            "before_model": before.model_name,
+            "before_early_exits": [{"layer": e.layer, "margin": e.margin} for e in before.early_exits],
+            **{f"before_{k}": v for k, v in then.items()},
+            "single_median_ratio_to_before": round(cascade["single_median_ms"] / then["single_median_ms"], 3),
+            "batch_ratio_to_before": round(cascade["batch_texts_per_second"] / then["batch_texts_per_second"], 3),
+        }
     print(json.dumps(result, indent=2))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -24,7 +24,7 @@ def test_it_is_the_default_models_distilled_student(fast: Guard, guard: Guard) -
     assert fast.model_name.startswith("slmguard-fast-")
     assert fast.parts.encoder == "e5-small-student"
     assert len(fast.encoder._model.layers) == 3
-    assert fast.early_exit is not None and fast.early_exit.layer == 2
+    assert [e.layer for e in fast.early_exits] == [2]
     settings = json.loads(layers_metadata(STUDENT_E5)["settings"])
     assert settings["distill"] > 0 and settings["unlabelled_texts"] > 10_000
     assert settings["teacher_model"] == guard.model_name  # distilled from the model it ships beside

@@ -18,11 +18,19 @@ def test_two_pass_line_names_the_margin_and_its_dev_share_only_when_there_is_one
     assert _two_pass_lines({"cascade_margin": None}) == [] and _two_pass_lines({}) == []
 
 
-def test_early_exit_line_names_the_layer_the_margin_and_the_dev_share() -> None:
-    exit_ = EarlyExit(6, MultiTaskHeads(), TemperatureScaler(), TemperatureScaler(kind="sigmoid"), margin=0.35)
-    (line,) = _early_exit_lines(exit_, {"dev_metrics": {"early_exit_share": 0.712}})
-    assert "first 6 layers" in line and "at least 35% of the way from every threshold to certainty (71.2% of" in line
-    assert _early_exit_lines(None, {"dev_metrics": {"early_exit_share": 0.7}}) == []
+def test_early_exit_line_names_each_layer_its_margin_and_the_dev_shares() -> None:
+    def exit_at(layer: int, margin: float) -> EarlyExit:
+        return EarlyExit(layer, MultiTaskHeads(), TemperatureScaler(), TemperatureScaler(kind="sigmoid"), margin)
+
+    (line,) = _early_exit_lines([exit_at(6, 0.35)], {"dev_metrics": {"early_exit_share": 0.712}})
+    assert "first 6 layers" in line and "at least 35% of the way from every threshold to certainty" in line
+    assert "(71.2% of the dev rows in all)" in line and "margin was chosen" in line
+    metrics = {"early_exit_share": 0.62, "early_exit_share_3": 0.41, "early_exit_share_6": 0.21}
+    (line,) = _early_exit_lines([exit_at(3, 0.97), exit_at(6, 0.9)], {"dev_metrics": metrics})
+    assert "Early exits" in line and "margins were chosen" in line
+    assert "first 3 layers settle a text when its scores are at least 97%" in line and "(41.0% of the dev rows)" in line
+    assert "; then heads on e5's first 6 layers" in line and "(21.0% of the dev rows)" in line
+    assert _early_exit_lines([], {"dev_metrics": {"early_exit_share": 0.7}}) == []
 
 
 def test_the_card_names_each_category_that_overrides_the_tier_head(guard: Guard) -> None:

@@ -66,20 +66,24 @@ def test_train_heads_for_a_user_taxonomy(tiny_taxonomy: Path, empty_manifest: Ma
     assert guard.check("recommend a recipe for pasta").label == Label.SAFE
 
 
-def test_train_fits_an_early_exit_on_the_first_e5_layers(
+def test_train_fits_early_exits_on_the_first_e5_layers(
     tiny_taxonomy: Path, empty_manifest: Manifest, tmp_path: Path
 ) -> None:
-    config = TrainConfig(encoder="e5-small", taxonomy=tiny_taxonomy, extra=_extra(), early_exit_layer=3, name="tiny")
+    config = TrainConfig(
+        encoder="e5-small", taxonomy=tiny_taxonomy, extra=_extra(), early_exit_layers=(3, 2), name="tiny"
+    )
     result = train(config, manifest=empty_manifest, project_dir=tmp_path / "none", log=lambda _m: None)
-    exit_ = result.guard.parts.early_exit
-    assert exit_ is not None and exit_.layer == 3 and exit_.margin in MARGINS
-    assert 0.0 <= result.dev_metrics["early_exit_share"] <= 1.0
+    exits = result.guard.parts.early_exits
+    assert exits and {e.layer for e in exits} <= {2, 3} and all(e.margin in MARGINS for e in exits)
+    assert [e.layer for e in exits] == sorted(e.layer for e in exits)  # fewest layers first
+    shares = [result.dev_metrics[f"early_exit_share_{e.layer}"] for e in exits]
+    assert sum(shares) == pytest.approx(result.dev_metrics["early_exit_share"]) and 0 <= sum(shares) <= 1
     guard = Guard.load(result.guard.save(tmp_path / "tiny-model"))
-    assert guard.early_exit is not None and guard.early_exit.margin == exit_.margin
+    assert [(e.layer, e.margin) for e in guard.early_exits] == [(e.layer, e.margin) for e in exits]
     assert guard.check("how can I build a pipe bomb at home").label == Label.UNSAFE
     assert guard.check("recommend a recipe for pasta").label == Label.SAFE
-    no_exit = TrainConfig(encoder="e5-small", taxonomy=tiny_taxonomy, extra=_extra(), early_exit_layer=None)
-    assert train(no_exit, manifest=empty_manifest, project_dir=tmp_path / "none").guard.parts.early_exit is None
+    no_exit = TrainConfig(encoder="e5-small", taxonomy=tiny_taxonomy, extra=_extra(), early_exit_layers=())
+    assert train(no_exit, manifest=empty_manifest, project_dir=tmp_path / "none").guard.parts.early_exits == ()
 
 
 def test_extra_rows_with_unknown_codes_are_refused(tiny_taxonomy: Path, empty_manifest: Manifest) -> None:

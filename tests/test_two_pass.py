@@ -55,7 +55,7 @@ def _guards(guard: Guard, margin: float) -> tuple[Guard, Guard, CountingEncoder]
     assert isinstance(guard.encoder, ConcatEncoder)
     e5, minilm = guard.encoder.parts
     counting = CountingEncoder(minilm)
-    parts = replace(guard.parts, early_exit=None, info={**guard.parts.info, "cascade_margin": margin})
+    parts = replace(guard.parts, early_exits=(), info={**guard.parts.info, "cascade_margin": margin})
     return Guard(parts, ConcatEncoder([e5, counting])), Guard(parts, guard.encoder, cascade=False), counting
 
 

@@ -37,8 +37,9 @@ class ModelParts:
     judge_calibration: TemperatureScaler | None = None
     lexical: LexicalScorer | None = None
     """Character n-gram logits appended to the sentence vectors (models from 0.6.0 on)."""
-    early_exit: EarlyExit | None = None
-    """Heads on the encoder's first layers that settle clear texts early (models from 0.7.0 on)."""
+    early_exits: tuple[EarlyExit, ...] = ()
+    """Heads on the encoder's first layers that settle clear texts early, fewest layers first
+    (models from 0.7.0 on; `slmguard train --early-exit-layer 3 --early-exit-layer 6` trains a chain)."""
 
 
 def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | None = None) -> Path:
@@ -70,7 +71,7 @@ def save_model(parts: ModelParts, directory: str | Path, *, model_card: str | No
             if parts.lexical is not None
             else {}
         ),
-        **({"early_exit": parts.early_exit.save(directory)} if parts.early_exit is not None else {}),
+        **({"early_exits": [e.save(directory) for e in parts.early_exits]} if parts.early_exits else {}),
         "info": parts.info,
     }
     (directory / MODEL_JSON).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -118,7 +119,7 @@ def load_model(directory: str | Path) -> ModelParts:
             info=manifest.get("info", {}),
             judge_calibration=TemperatureScaler.from_state(calibration["judge"]) if "judge" in calibration else None,
             lexical=LexicalScorer.load(directory, manifest["lexical"]["config"]) if "lexical" in manifest else None,
-            early_exit=EarlyExit.load(directory, manifest["early_exit"]) if "early_exit" in manifest else None,
+            early_exits=_early_exits(directory, manifest),
         )
     except KeyError as exc:
         raise ModelLoadError(f"Model '{directory}' is corrupt: missing key {exc}.") from exc
@@ -129,3 +130,9 @@ def load_model(directory: str | Path) -> ModelParts:
     if heads.params_["w_cat"].shape[1] != len(codes):
         raise ModelLoadError(f"Model '{directory}' is corrupt: the category head does not match category_codes.")
     return parts
+
+
+def _early_exits(directory: Path, manifest: dict[str, Any]) -> tuple[EarlyExit, ...]:
+    """The exits of model.json's `early_exits` list, or its single `early_exit` (0.7.0–0.12.0)."""
+    entries = manifest.get("early_exits", [manifest["early_exit"]] if "early_exit" in manifest else [])
+    return tuple(sorted((EarlyExit.load(directory, e) for e in entries), key=lambda e: e.layer))

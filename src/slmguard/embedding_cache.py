@@ -95,13 +95,20 @@ class StagedEmbeddingCache(EmbeddingCache):
         self.encoder: StagedEncoder = encoder
         self._first_layers: dict[int, EmbeddingCache] = {}
 
-    def encode_staged(
-        self, texts: Sequence[str], layer: int
-    ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
+    def encode_staged(self, texts: Sequence[str], layer: int) -> tuple[np.ndarray, Callable[..., np.ndarray]]:
         """The encoder's `encode_staged`, from the cache: the first vectors are those of the encoder
-        cut after `layer` layers (cached as that encoder), `finish` reads or computes the full ones."""
-        first = self.first_layers(layer).encode(texts)
-        return first, lambda rows: self.encode([texts[i] for i in rows])
+        cut after `layer` layers (cached as that encoder), `finish(rows, until)` reads or computes
+        those after `until` layers (the full ones by default) the same way."""
+
+        def finish(rows: Sequence[int], until: int | None = None) -> np.ndarray:
+            cache = self if until is None else self.first_layers(until)
+            return cache.encode([texts[i] for i in rows])
+
+        return self.first_layers(layer).encode(texts), finish
+
+    @property
+    def layer_count(self) -> int:
+        return self.encoder.layer_count
 
     def first_layers(self, depth: int) -> EmbeddingCache:
         """The cache of the encoder cut after `depth` layers (one per depth)."""

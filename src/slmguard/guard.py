@@ -56,7 +56,7 @@ class Guard:
     """
 
     def __init__(self, parts: ModelParts, encoder: Encoder, *, cascade: bool = True) -> None:
-        """`cascade=False` runs every encoder in full on every text (see `early_exit`, `cascade_margin`)."""
+        """`cascade=False` runs every encoder in full on every text (see `early_exits`, `cascade_margin`)."""
         self.parts = parts
         self.encoder = encoder
         self.cascade = cascade
@@ -71,7 +71,7 @@ class Guard:
             path: a model directory written by `Guard.save` or `slmguard train`.
             taxonomy: a policy file with the same category codes as the model, to change
                 thresholds and actions without retraining.
-            cascade: settle clear texts after the encoder's first layers (`early_exit`) and run the
+            cascade: settle clear texts after the encoder's first layers (`early_exits`) and run the
                 second encoder only for texts near a threshold (`cascade_margin`).
 
         Raises:
@@ -111,12 +111,12 @@ class Guard:
         return float(margin)
 
     @property
-    def early_exit(self) -> EarlyExit | None:
-        """Heads on the multilingual encoder's first layers that settle the texts they are sure of
-        (`slmguard.heads.early_exit`); None for older models or `cascade=False`."""
+    def early_exits(self) -> tuple[EarlyExit, ...]:
+        """Heads on the multilingual encoder's first layers that settle the texts they are sure of,
+        fewest layers first (`slmguard.heads.early_exit`); none for older models or `cascade=False`."""
         if not self.cascade or self._staged is None:
-            return None
-        return self.parts.early_exit
+            return ()
+        return self.parts.early_exits
 
     def _deferred_part(self) -> int | None:
         """The encoder part the heads learnt to do without (the one dropped at random in training)."""
@@ -241,20 +241,30 @@ class Guard:
         )  # fmt: skip
 
     def _score(self, normalized: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Scores of normalised texts: the early exit first, the full model for the texts it leaves."""
+        """Scores of normalised texts: each early exit in turn, the full model for the texts they leave."""
         lexical = self._lexical(normalized)
-        exit_, found = self.early_exit, self._staged
-        if exit_ is None or found is None:
+        exits, found = self.early_exits, self._staged
+        if not exits or found is None:
             return self._full_scores(normalized, lexical)
-        first, finish = found[1].encode_staged(normalized, exit_.layer)
-        tier, cats, strategy = exit_.scores(np.hstack([first, lexical]))
-        rest = np.flatnonzero(self._near(tier, cats) < exit_.margin)
+        vectors, finish = found[1].encode_staged(normalized, exits[0].layer)
+        rest = np.arange(len(normalized))
+        scores: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        for k, exit_ in enumerate(exits):
+            if k:  # the texts still undecided go on from the layer they reached
+                vectors = finish(rest.tolist(), exit_.layer)
+            t, c, s = exit_.scores(np.hstack([vectors, lexical[rest]]))
+            if scores is None:
+                scores = (t, c, s)
+            else:
+                _assign(scores, rest, (t, c, s))
+            rest = rest[self._near(t, c) < exit_.margin]
+            if not rest.size:
+                break
+        assert scores is not None
         if rest.size:
-            t, c, s = self._full_scores([normalized[i] for i in rest], lexical[rest], staged=finish(rest.tolist()))
-            tier[rest], cats[rest] = t, c
-            if strategy is not None and s is not None:
-                strategy[rest] = s
-        return tier, cats, strategy
+            full = self._full_scores([normalized[i] for i in rest], lexical[rest], staged=finish(rest.tolist()))
+            _assign(scores, rest, full)
+        return scores
 
     def _full_scores(
         self, normalized: list[str], lexical: np.ndarray, *, staged: np.ndarray | None = None
@@ -362,6 +372,17 @@ def _chunk(texts: Sequence[str]) -> tuple[list[str], list[int], list[bool]]:
         owner.extend([i] * len(kept))
         truncated.append(len(pieces) > MAX_CHUNKS)
     return chunks, owner, truncated
+
+
+def _assign(
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    rows: np.ndarray,
+    new: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+) -> None:
+    """Write a later stage's (tier, categories, strategy) scores into `rows` of the earlier ones."""
+    for into, values in zip(scores, new, strict=True):
+        if into is not None and values is not None:
+            into[rows] = values
 
 
 def _rows_of_best_chunk(tier: np.ndarray, values: np.ndarray, owner: list[int], n: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from slmguard.data.corpus import PROJECT_DATA
@@ -40,15 +41,22 @@ def _two_pass_lines(info: dict[str, Any]) -> list[str]:
     ]
 
 
-def _early_exit_lines(early_exit: EarlyExit | None, info: dict[str, Any]) -> list[str]:
-    if early_exit is None:
+def _early_exit_lines(early_exits: Sequence[EarlyExit], info: dict[str, Any]) -> list[str]:
+    if not early_exits:
         return []
-    on_dev = _dev_share(info, "early_exit_share", "of the dev rows")
+    metrics = info.get("dev_metrics", {})
+    exits = "; then ".join(
+        f"heads on e5's first {e.layer} layers settle a text when its scores are at least {e.margin:.0%} of the way "
+        "from every threshold to certainty"
+        + (f" ({metrics[key]:.1%} of the dev rows)" if (key := f"early_exit_share_{e.layer}") in metrics else "")
+        for e in early_exits
+    )
+    on_dev = _dev_share(info, "early_exit_share", "of the dev rows in all")
+    chosen = "margins were" if len(early_exits) > 1 else "margin was"
     return [
-        f"- Early exit: heads on e5's first {early_exit.layer} layers (with the n-gram logits) settle a text when "
-        f"its scores are at least {early_exit.margin:.0%} of the way from every threshold to certainty{on_dev}; "
-        "the others run the remaining layers from where they stopped. The margin was chosen on dev so that at "
-        f"most {MAX_FLIP_RATE:.1%} of the dev labels differ from the full model's (`heads/early_exit.py`; "
+        f"- Early exit{'s' if len(early_exits) > 1 else ''} (with the n-gram logits): {exits}{on_dev}; the others run "
+        f"the remaining layers from where they stopped. The {chosen} chosen on dev so that at most "
+        f"{MAX_FLIP_RATE:.1%} of the dev labels differ from the full model's (`heads/early_exit.py`; "
         "`Guard.load(cascade=False)` runs every layer)."
     ]
 
@@ -81,7 +89,7 @@ def render_model_card(guard: Guard, *, test_results: dict[str, Any] | None = Non
         "with a 3-way tier head (safe / sensitive / unsafe), a multi-label category head, a reply-strategy head "
         "and a response-judge head (harmful / refusal / compliance), trained jointly; temperature-scaled on dev.",
         *([LEXICAL_LINE] if guard.parts.lexical is not None else []),
-        *_early_exit_lines(guard.parts.early_exit, info),
+        *_early_exit_lines(guard.parts.early_exits, info),
         *_two_pass_lines(info),
         *_finetuned_lines(info.get("encoder_layers", {})),
         f"- Response judge: {info.get('judge_pairs', {}).get('train', 0)} train and "

@@ -26,7 +26,7 @@ from slmguard.errors import InvalidInputError
 from slmguard.eval.metrics import binary_metrics, expected_calibration_error
 from slmguard.guard import CHUNK_CHARS, Guard
 from slmguard.heads import TIERS, MultiTaskHeads, TemperatureScaler, tune_threshold
-from slmguard.heads.cascade import choose_margin, decision_margin
+from slmguard.heads.cascade import choose_margin, choose_margins, decision_margin
 from slmguard.heads.early_exit import EarlyExit
 from slmguard.heads.lexical import LexicalScorer, fit_out_of_fold
 from slmguard.heads.multitask import IGNORE, warm_start_params
@@ -68,9 +68,11 @@ class TrainConfig:
     max_fpr: float = 0.05
     response_judge: bool = True
     """Train the response-judge head too (needs GPTFuzz responses in the shared datasets)."""
-    early_exit_layer: int | None = 6
-    """Also train heads on the multilingual encoder's first layers, an early exit for the texts they
-    are sure of (`heads.early_exit`); None: every text runs every layer."""
+    early_exit_layers: tuple[int, ...] = (6,)
+    """Also train heads on the multilingual encoder's first layers, early exits for the texts they
+    are sure of (`heads.early_exit`), fewest layers first; (): every text runs every layer. A chain
+    (3, 6) settled more dev rows at the same tier-label budget but moved category F1 (BENCHMARKS.md,
+    "A chain of early exits"), so the shipped model keeps one exit."""
     extend: ModelParts | None = None
     """A model to extend with the categories of `taxonomy` it lacks (a new policy category): only
     those are learnt, on its frozen trunk; its tier head, known categories, calibration and
@@ -262,19 +264,21 @@ def train(
     elif len(blocks) == 1:
         margin, dev_metrics["second_pass_share"] = _cascade_margin(heads, tier_cal, X_dev, p_dev, blocks[0], taxonomy)
         log(f"two-pass margin chosen on dev: {margin} (second encoder for {dev_metrics['second_pass_share']:.1%})")
-    early_exit = None
-    if config.early_exit_layer is not None and config.extend is None:  # the base's exit knows no new category
+    early_exits: tuple[EarlyExit, ...] = ()
+    if config.early_exit_layers and config.extend is None:  # the base's exits know no new category
         lexical_columns = slice(encoder.dim, None)
-        fitted_exit = _fit_early_exit(
-            config.early_exit_layer, encoder, corpus, (X_train[:, lexical_columns], X_dev[:, lexical_columns]),
-            p_dev, taxonomy, seeds=seeds, progress=progress,
+        fitted_exits = _fit_early_exits(
+            sorted(set(config.early_exit_layers)), encoder, corpus,
+            (X_train[:, lexical_columns], X_dev[:, lexical_columns]), p_dev, taxonomy, seeds=seeds, progress=progress,
         )  # fmt: skip
-        if fitted_exit is not None:
-            early_exit, exit_metrics = fitted_exit
+        if fitted_exits is not None:
+            early_exits, exit_metrics = fitted_exits
             dev_metrics.update(exit_metrics)
-            log(f"early exit after {early_exit.layer} layers: margin {early_exit.margin} chosen on dev, "
-                f"{exit_metrics['early_exit_share']:.1%} of dev rows stop there; dev F1 with the exit "
-                f"{exit_metrics['early_exit_all_f1']:.3f}")  # fmt: skip
+            stops = ", ".join(
+                f"{exit_metrics[f'early_exit_share_{e.layer}']:.1%} after {e.layer} layers (margin {e.margin})"
+                for e in early_exits
+            )
+            log(f"early exits chosen on dev: {stops}; dev F1 with the exits {exit_metrics['early_exit_all_f1']:.3f}")
     y_strategy_dev = strategy_targets(corpus.dev)
     known = (y_strategy_dev != IGNORE) & (y_dev > 0)
     if known.any():
@@ -295,7 +299,7 @@ def train(
         taxonomy=taxonomy,
         category_codes=codes,
         judge_calibration=judge_cal,
-        early_exit=early_exit,
+        early_exits=early_exits,
         info={
             "mapping_version": mapping_version(),
             "encoder_version": getattr(encoder, "version", ""),
@@ -382,8 +386,8 @@ def _fit_seeds(
     return members[0] if len(members) == 1 else MultiTaskHeads.average(members)
 
 
-def _fit_early_exit(
-    layer: int,
+def _fit_early_exits(
+    layers: Sequence[int],
     encoder: Encoder,
     corpus: Corpus,
     lexical: tuple[np.ndarray, np.ndarray],
@@ -392,43 +396,59 @@ def _fit_early_exit(
     *,
     seeds: Sequence[int],
     progress: Callable[[str, int, int], None] | None,
-) -> tuple[EarlyExit, dict[str, float]] | None:
-    """Heads on the vectors after `layer` layers of the encoder that can stop part-way (+ the n-gram
-    logits), their margin against the full model's dev labels `p_dev`, and dev metrics: the share
-    of rows that stop, and the unsafe F1 and FPR of the labels with the exit. None when no part can
-    stop or no margin keeps the labels.
+) -> tuple[tuple[EarlyExit, ...], dict[str, float]] | None:
+    """Heads on the vectors after each of `layers` layers of the encoder that can stop part-way (+
+    the n-gram logits), their margins, chosen together against the full model's dev labels `p_dev`
+    (`cascade.choose_margins`: the fewest layers a row at the label budget), and dev metrics: the
+    share of rows that stop at each exit and in all, and the unsafe F1 and FPR of the labels with
+    the exits. None when no part can stop or no margins keep the labels.
 
-    Like the main heads, the exit averages one member per seed (`seeds`): less of one seed's
+    Like the main heads, each exit averages one member per seed (`seeds`): less of one seed's
     training noise, and at the same label budget more dev rows stop (BENCHMARKS.md, 0.8.0).
     """
     found = staged_part(encoder)
     if found is None:
         return None
-    cache = cached(found[1].first_layers(layer))
-    X_train = np.hstack(
-        [embed(corpus.train, cache, progress=_stage(progress, f"encode train, {layer} layers")), lexical[0]]
-    )
-    X_dev = np.hstack([embed(corpus.dev, cache, progress=_stage(progress, f"encode dev, {layer} layers")), lexical[1]])
-    flush(cache)
-    heads = _fit_seeds(
-        {"strategies": STRATEGY_CLASSES}, seeds, "fit early-exit heads", progress,
-        X_train, *targets(corpus.train, taxonomy.codes), strategy=strategy_targets(corpus.train),
-        sample_weight=_row_weights(corpus.train),
-    )  # fmt: skip
     y_dev, C_dev = targets(corpus.dev, taxonomy.codes)
-    tier_logits, cat_logits = heads.predict_logits(X_dev)
-    tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
-    cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
-    p_exit = tier_cal.transform(tier_logits)
-    margin = choose_margin(p_dev, p_exit, taxonomy)
-    if margin is None:
+    fitted = []
+    for layer in layers:
+        cache = cached(found[1].first_layers(layer))
+        X_train = np.hstack(
+            [embed(corpus.train, cache, progress=_stage(progress, f"encode train, {layer} layers")), lexical[0]]
+        )
+        X_dev = np.hstack(
+            [embed(corpus.dev, cache, progress=_stage(progress, f"encode dev, {layer} layers")), lexical[1]]
+        )
+        flush(cache)
+        heads = _fit_seeds(
+            {"strategies": STRATEGY_CLASSES}, seeds, f"fit early-exit heads, {layer} layers", progress,
+            X_train, *targets(corpus.train, taxonomy.codes), strategy=strategy_targets(corpus.train),
+            sample_weight=_row_weights(corpus.train),
+        )  # fmt: skip
+        tier_logits, cat_logits = heads.predict_logits(X_dev)
+        tier_cal = TemperatureScaler(kind="softmax").fit(tier_logits, y_dev)
+        cat_cal = TemperatureScaler(kind="sigmoid").fit(cat_logits, C_dev)
+        fitted.append((layer, heads, tier_cal, cat_cal, tier_cal.transform(tier_logits)))
+    chosen = choose_margins(p_dev, [f[4] for f in fitted], layers, found[1].layer_count, taxonomy)
+    if chosen is None:
         return None
-    stops = decision_margin(p_exit, taxonomy) >= margin
-    combined = np.where(stops[:, None], p_exit, p_dev)
+    margins, leaves = chosen
+    exits = tuple(
+        EarlyExit(layer, heads, t, c, m)
+        for (layer, heads, t, c, _), m in zip(fitted, margins, strict=True)
+        if m is not None  # an exit no text should stop at is left out
+    )
+    combined = p_dev.copy()
+    for k, f in enumerate(fitted):
+        combined[leaves == k] = f[4][leaves == k]
     metrics = binary_metrics((y_dev == 2).astype(int), (combined[:, 2] >= taxonomy.unsafe_threshold).astype(int))
-    exit_metrics = {"early_exit_share": float(stops.mean()), "early_exit_all_f1": metrics["f1"],
-                    "early_exit_all_fpr": metrics["fpr"]}  # fmt: skip
-    return EarlyExit(layer, heads, tier_cal, cat_cal, margin), exit_metrics
+    exit_metrics = {
+        "early_exit_share": float(np.mean(leaves < len(fitted))),
+        **{f"early_exit_share_{e.layer}": float(np.mean(leaves == layers.index(e.layer))) for e in exits},
+        "early_exit_all_f1": metrics["f1"],
+        "early_exit_all_fpr": metrics["fpr"],
+    }
+    return exits, exit_metrics
 
 
 def _check_extendable(start: ModelParts, encoder: Encoder, codes: Sequence[str]) -> None:

@@ -93,6 +93,20 @@ def test_staged_encoding_stops_part_way_and_finishes_where_it_stopped() -> None:
     assert finish([]).shape == (0, encoder.dim)
 
 
+def test_staged_encoding_can_stop_again_and_each_stop_equals_the_cut_encoder() -> None:
+    encoder = E5Encoder()
+    long = "The weather is lovely and the garden is full of flowers. " * 60  # two windows
+    texts = [*TEXTS, long]
+    _, finish = encoder.encode_staged(texts, 2)
+    rows = [5, 1, 2]
+    assert np.array_equal(finish(rows, 4), encoder.first_layers(4).encode(texts)[rows])  # a second exit
+    assert np.array_equal(finish(rows[:2]), encoder.encode(texts)[rows[:2]])  # on from layer 4, not from 2
+    assert np.array_equal(finish([0, 2]), encoder.encode(texts)[[0, 2]])  # rows at layers 2 and 4 together
+    with pytest.raises(ValueError, match="past layer 3"):
+        finish([1], 3)
+    assert encoder.layer_count == 12 and encoder.first_layers(4).layer_count == 4
+
+
 def test_a_depth_outside_the_model_is_refused() -> None:
     assert E5Encoder().first_layers(4).version.endswith("-depth4")
     with pytest.raises(ModelLoadError, match="depth 13 is not between 1 and 12"):

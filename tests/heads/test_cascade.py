@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from slmguard import load_taxonomy
-from slmguard.heads.cascade import MARGINS, choose_margin, decision_margin
+from slmguard.heads.cascade import MARGINS, choose_margin, choose_margins, decision_margin
 from slmguard.heads.thresholds import tier_labels
 
 TAX = load_taxonomy().with_policy(unsafe_threshold=0.5, sensitive_threshold=0.5)
@@ -58,3 +58,28 @@ def test_no_margin_when_the_first_pass_cannot_be_trusted() -> None:
     full, first = _tier(np.zeros(50)), _tier(np.ones(50))  # confidently wrong, beyond the largest margin
     assert choose_margin(full, first, TAX) is None
     assert choose_margin(full[:0], first[:0], TAX) is None
+
+
+def test_a_chain_of_exits_gets_the_margins_that_run_the_fewest_layers_within_the_label_budget() -> None:
+    scores = np.linspace(0.0, 1.0, 1000)
+    full = _tier(scores)
+    early = _tier(np.clip(scores + 0.1, 0, 1))  # after 3 layers: reads every text as worse
+    late = full.copy()  # after 6 layers: as the full model
+    (m3, m6), leaves = choose_margins(full, [early, late], [3, 6], 12, TAX)
+    assert m6 == MARGINS[0]  # the second exit is exact: its smallest margin costs no label
+    assert m3 == choose_margin(full, early, TAX)  # the first takes all of the budget the second leaves
+    assert set(np.unique(leaves)) <= {0, 1, 2}
+    chain = np.choose(leaves, [tier_labels(early, TAX), tier_labels(late, TAX), tier_labels(full, TAX)])
+    assert np.mean(chain != tier_labels(full, TAX)) <= 0.005
+    # with one exit it is the one-exit choice
+    (only,), _ = choose_margins(full, [early], [3], 12, TAX)
+    assert only == choose_margin(full, early, TAX)
+
+
+def test_a_useless_first_exit_is_passed_by_and_an_untrustworthy_chain_gets_no_margins() -> None:
+    scores = np.linspace(0.0, 1.0, 1000)
+    full, wrong = _tier(scores), _tier(1.0 - scores)  # confidently wrong almost everywhere
+    (m_wrong, m_good), leaves = choose_margins(full, [wrong, full], [3, 6], 12, TAX)
+    assert m_wrong is None and not np.any(leaves == 0) and m_good == MARGINS[0]
+    assert choose_margins(_tier(np.zeros(50)), [_tier(np.ones(50))], [3], 12, TAX) is None
+    assert choose_margins(full[:0], [full[:0]], [3], 12, TAX) is None

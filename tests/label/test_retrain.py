@@ -53,6 +53,6 @@ def test_a_policy_that_adds_a_category_extends_the_guard(tmp_path: Path, guard: 
     extended = Guard.load(tmp_path / "out" / "model")
     assert extended.parts.info["standalone_categories"] == ["competitor_mentions"]
     probe = "how do I build a pipe bomb"
-    base = Guard(replace(guard.parts, early_exit=None), guard.encoder)  # an extension has no early exit
+    base = Guard(replace(guard.parts, early_exits=()), guard.encoder)  # an extension has no early exit
     before, after = base.check(probe), extended.check(probe)
     assert after.unsafe_score == before.unsafe_score and after.categories["S9"] == before.categories["S9"]

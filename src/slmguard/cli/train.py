@@ -52,13 +52,13 @@ def train(
         ),
     ] = 3,
     early_exit_layer: Annotated[
-        int,
+        list[int] | None,
         typer.Option(
             min=0,
-            help="Also train heads on the first N layers of e5, an early exit for the texts they are sure of "
-            "(the shipped model uses 6; 0: every text runs every layer).",
+            help="Also train heads on the first N layers of e5, an early exit for the texts they are sure of; "
+            "repeat for a chain of exits, e.g. 3 and 6 (the shipped model uses 6; 0: every text runs every layer).",
         ),
-    ] = 6,
+    ] = None,
     compare_to: Annotated[
         Path | None,
         typer.Option(
@@ -97,7 +97,7 @@ def train(
             seed=seed,
             head_seed=head_seed,
             ensemble=ensemble,
-            early_exit_layer=early_exit_layer or None,
+            early_exit_layers=_exit_layers(early_exit_layer),
             extend=base,
         )
         bars: dict[str, object] = {}
@@ -132,3 +132,12 @@ def train(
     except SlmguardError as exc:
         fail(exc)
     typer.echo(f"saved {output} in {result.seconds:.0f}s")
+
+
+def _exit_layers(given: list[int] | None) -> tuple[int, ...]:
+    """--early-exit-layer as TrainConfig wants it: the default chain when not given, none for 0."""
+    from slmguard.train import TrainConfig
+
+    if not given:
+        return TrainConfig.early_exit_layers
+    return tuple(n for n in given if n > 0)

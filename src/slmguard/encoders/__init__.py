@@ -54,11 +54,15 @@ class StagedEncoder(Encoder, Protocol):
     """An encoder that can stop after its first layers and finish later from where it stopped
     (`E5Encoder`, and its embedding cache): what an early exit needs."""
 
-    def encode_staged(
-        self, texts: Sequence[str], layer: int
-    ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]: ...
+    def encode_staged(self, texts: Sequence[str], layer: int) -> tuple[np.ndarray, Callable[..., np.ndarray]]:
+        """Vectors after `layer` layers, and `finish(rows, until=None)`: those rows' vectors after
+        `until` layers (all by default), computed on from where they stopped."""
+        ...
 
     def first_layers(self, depth: int) -> Encoder: ...
+
+    @property
+    def layer_count(self) -> int: ...
 
 
 def staged_part(encoder: Encoder) -> tuple[int, StagedEncoder] | None:

@@ -86,6 +86,12 @@ class E5Encoder:
             depth=depth,
         )  # fmt: skip
 
+    @property
+    def layer_count(self) -> int:
+        """How many layers a text runs through in full (loads the model)."""
+        self.load()
+        return len(self._model.layers)
+
     def load(self) -> None:
         if self._model is not None:
             return
@@ -127,13 +133,13 @@ class E5Encoder:
                 pooled[group] = self._model([windows[j][1] for j in group]).numpy()
         return _average_windows(len(texts), windows, pooled)
 
-    def encode_staged(
-        self, texts: Sequence[str], layer: int
-    ) -> tuple[np.ndarray, Callable[[Sequence[int]], np.ndarray]]:
-        """The vectors after the first `layer` layers, and `finish(rows)`: the full vectors of those
-        texts, computed on from the kept token states (the first layers do not run twice).
+    def encode_staged(self, texts: Sequence[str], layer: int) -> tuple[np.ndarray, Callable[..., np.ndarray]]:
+        """The vectors after the first `layer` layers, and `finish(rows, until=None)`: those texts'
+        vectors after `until` layers (every layer by default), computed on from the kept token states,
+        so no layer runs twice for a text however many exits it passes.
 
-        The first vectors equal `first_layers(layer).encode(texts)`; the finished ones `encode`'s.
+        The first vectors equal `first_layers(layer).encode(texts)`; `finish(rows, n)` equals
+        `first_layers(n).encode` and `finish(rows)` `encode` for those rows.
         """
         import torch
 
@@ -143,6 +149,7 @@ class E5Encoder:
         windows = self.windows(texts)
         lengths = [len(ids) for _, ids in windows]
         states: list[Any] = [None] * len(windows)
+        reached = [layer] * len(windows)
         pooled = np.zeros((len(windows), self.dim), np.float32)
         with torch.inference_mode():
             for group in packs(lengths, self.pack_tokens):
@@ -152,17 +159,24 @@ class E5Encoder:
                     states[j] = h
                 pooled[group] = mean_pool(x, lens).numpy()
 
-        def finish(rows: Sequence[int]) -> np.ndarray:
+        def finish(rows: Sequence[int], until: int | None = None) -> np.ndarray:
+            stop = len(self._model.layers) if until is None else until
             wanted = set(rows)
             chosen = [j for j, (i, _) in enumerate(windows) if i in wanted]
-            full = np.zeros_like(pooled)
+            out = np.zeros_like(pooled)
             with torch.inference_mode():
-                for group in packs([lengths[j] for j in chosen], self.pack_tokens):
-                    js = [chosen[g] for g in group]
-                    lens = [lengths[j] for j in js]
-                    x = self._model.run(torch.cat([states[j] for j in js]), lens, layer)
-                    full[js] = mean_pool(x, lens).numpy()
-            return _average_windows(len(texts), windows, full)[list(rows)]
+                for start in sorted({reached[j] for j in chosen}):  # one run per starting layer
+                    same = [j for j in chosen if reached[j] == start]
+                    if start > stop:
+                        raise ValueError(f"texts already past layer {stop} (at {start})")
+                    for group in packs([lengths[j] for j in same], self.pack_tokens):
+                        js = [same[g] for g in group]
+                        lens = [lengths[j] for j in js]
+                        x = self._model.run(torch.cat([states[j] for j in js]), lens, start, stop)
+                        for j, h in zip(js, x.split(lens), strict=True):
+                            states[j], reached[j] = h, stop
+                        out[js] = mean_pool(x, lens).numpy()
+            return _average_windows(len(texts), windows, out)[list(rows)]
 
         return _average_windows(len(texts), windows, pooled), finish
 

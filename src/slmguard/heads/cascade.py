@@ -9,6 +9,7 @@ dev (`choose_margin`) so that the cascade's labels seldom differ from the full m
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -20,8 +21,9 @@ MAX_FLIP_RATE = 0.005
 """At most this share of the dev rows may change label. A first try let the early exit change 1 %
 (on dev its changes went both ways), but on the English test sets it then lost 1 to 3.5 points of
 harmful recall against the full model (BENCHMARKS.md, "Cascade")."""
-MARGINS = tuple(round(m, 2) for m in np.arange(0.05, 0.96, 0.05))
-"""Candidate margins, smallest (fastest) first."""
+MARGINS = (*(round(m, 2) for m in np.arange(0.05, 0.96, 0.05)), 0.97, 0.99)
+"""Candidate margins, smallest (fastest) first. The last steps are finer: an exit on few layers
+is sure of fewer texts, and its margin must sit close to certainty."""
 
 
 def decision_margin(
@@ -77,3 +79,47 @@ def choose_margin(
         if np.mean(cascade != want) <= max_flip_rate:
             return float(m)
     return None
+
+
+def choose_margins(
+    full: np.ndarray,
+    exits: Sequence[np.ndarray],
+    layers: Sequence[int],
+    total_layers: int,
+    taxonomy: Taxonomy,
+    *,
+    max_flip_rate: float = MAX_FLIP_RATE,
+) -> tuple[tuple[float | None, ...], np.ndarray] | None:
+    """Margins for a chain of exits (after `layers[0]` layers, then `layers[1]`, …) that run the
+    fewest layers per dev row while the chain's labels differ from the full model's on at most
+    `max_flip_rate` of the rows; and the exit each row leaves at (len(exits): the full model).
+
+    Args:
+        full: calibrated tier probabilities of the dev rows from the full model.
+        exits: the same rows' probabilities from each exit's heads, in chain order.
+
+    Every combination of `MARGINS` is tried, since a loose first exit leaves less of the budget
+    to the next, and so is leaving an exit out (its margin None: no text stops there). Returns
+    None when no exit can be kept.
+    """
+    if len(full) == 0 or not exits:
+        return None
+    want = tier_labels(full, taxonomy)
+    labels = [tier_labels(p, taxonomy) for p in exits]
+    near = [decision_margin(p, taxonomy) for p in exits]
+    steps = np.diff([0, *layers, total_layers])  # layers run between one exit and the next
+    best: tuple[float, tuple[float | None, ...], np.ndarray] | None = None
+    for margins in itertools.product((*MARGINS, None), repeat=len(exits)):
+        leaves = np.full(len(full), len(exits))
+        for k in reversed(range(len(exits))):  # the first exit a row is sure at
+            if margins[k] is not None:
+                leaves = np.where(near[k] >= margins[k], k, leaves)
+        chain = np.choose(leaves, [*labels, want])
+        if np.mean(chain != want) > max_flip_rate:
+            continue
+        cost = float(sum(np.mean(leaves >= k) * steps[k] for k in range(len(steps))))
+        if best is None or cost < best[0] - 1e-12:
+            best = (cost, margins, leaves)
+    if best is None or all(m is None for m in best[1]):
+        return None
+    return best[1], best[2]

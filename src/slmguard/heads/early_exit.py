@@ -3,9 +3,10 @@
 Most traffic is far from every threshold: ordinary questions, blatant requests. Heads trained on
 the vectors after e5's first `layer` layers (with the n-gram logits) score every text first; a
 text whose calibrated scores are at least `margin` from every threshold stops there. The others go
-on through the remaining layers, from the kept token states, to the full model. The margin is
-chosen on dev against the full model's labels (`cascade.choose_margin`): the exit changes at most
-0.5 % of them (`cascade.MAX_FLIP_RATE`).
+on, from the kept token states, to the next exit (a model can have several, e.g. after 3 and 6
+layers) and finally to the full model. The margins are chosen together on dev against the full
+model's labels (`cascade.choose_margins`): the exits change at most 0.5 % of them
+(`cascade.MAX_FLIP_RATE`).
 """
 
 from __future__ import annotations
@@ -47,13 +48,14 @@ class EarlyExit:
         return calibrated_scores(self.heads, self.tier_calibration, self.category_calibration, X)
 
     def save(self, directory: Path) -> dict[str, Any]:
-        """Write the heads under `directory`/early_exit; return the model.json entry (calibration included)."""
-        (directory / DIRECTORY).mkdir(parents=True, exist_ok=True)
-        self.heads.save(directory / DIRECTORY)
+        """Write the heads under `directory`/early_exit/layer_N; return the model.json entry (calibration included)."""
+        sub = f"{DIRECTORY}/layer_{self.layer}"
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+        self.heads.save(directory / sub)
         return {
             "layer": self.layer,
             "margin": self.margin,
-            "path": f"{DIRECTORY}/heads.safetensors",
+            "path": f"{sub}/heads.safetensors",
             "config": self.heads.get_config(),
             "calibration": {
                 "tier": self.tier_calibration.get_state(),
@@ -63,11 +65,12 @@ class EarlyExit:
 
     @classmethod
     def load(cls, directory: Path, entry: dict[str, Any]) -> EarlyExit:
-        """Read what `save` wrote; a missing key or file is a ModelLoadError."""
+        """Read what `save` wrote (or a single exit's entry of 0.7.0–0.12.0, whose heads sit in
+        early_exit/ itself); a missing key or file is a ModelLoadError."""
         try:
             return cls(
                 layer=int(entry["layer"]),
-                heads=MultiTaskHeads.load(directory / DIRECTORY, entry["config"]),
+                heads=MultiTaskHeads.load(directory / Path(entry["path"]).parent, entry["config"]),
                 tier_calibration=TemperatureScaler.from_state(entry["calibration"]["tier"]),
                 category_calibration=TemperatureScaler.from_state(entry["calibration"]["categories"]),
                 margin=float(entry["margin"]),
