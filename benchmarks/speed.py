@@ -70,15 +70,20 @@ def main() -> None:
     for t in texts[:20]:  # warm-up
         for g in guards:
             g.check(t)
+
+    def in_turn(k: int) -> list[Guard]:
+        """The guards, the k-th first: each goes first as often as the others."""
+        return guards[k % len(guards) :] + guards[: k % len(guards)]
+
     latencies: dict[Guard, list[float]] = {g: [] for g in guards}
     for i, t in enumerate(texts[:SINGLE]):
-        for g in guards[i % len(guards) :] + guards[: i % len(guards)]:  # each goes first in turn
+        for g in in_turn(i):
             s = time.perf_counter()
             g.check(t)
             latencies[g].append((time.perf_counter() - s) * 1000)
     batch_s = dict.fromkeys(guards, 0.0)
     for k, i in enumerate(range(0, len(texts), 256)):
-        for g in guards[k % len(guards) :] + guards[: k % len(guards)]:
+        for g in in_turn(k):
             s = time.perf_counter()
             g.check_batch(texts[i : i + 256])
             batch_s[g] += time.perf_counter() - s

@@ -246,21 +246,16 @@ class Guard:
         exits, found = self.early_exits, self._staged
         if not exits or found is None:
             return self._full_scores(normalized, lexical)
-        vectors, finish = found[1].encode_staged(normalized, exits[0].layer)
-        rest = np.arange(len(normalized))
-        scores: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
-        for k, exit_ in enumerate(exits):
-            if k:  # the texts still undecided go on from the layer they reached
-                vectors = finish(rest.tolist(), exit_.layer)
-            t, c, s = exit_.scores(np.hstack([vectors, lexical[rest]]))
-            if scores is None:
-                scores = (t, c, s)
-            else:
-                _assign(scores, rest, (t, c, s))
-            rest = rest[self._near(t, c) < exit_.margin]
+        first, finish = found[1].encode_staged(normalized, exits[0].layer)
+        scores = exits[0].scores(np.hstack([first, lexical]))
+        rest = np.flatnonzero(self._near(scores[0], scores[1]) < exits[0].margin)
+        for exit_ in exits[1:]:
             if not rest.size:
                 break
-        assert scores is not None
+            # the texts still undecided go on from the layer they reached
+            t, c, s = exit_.scores(np.hstack([finish(rest.tolist(), exit_.layer), lexical[rest]]))
+            _assign(scores, rest, (t, c, s))
+            rest = rest[self._near(t, c) < exit_.margin]
         if rest.size:
             full = self._full_scores([normalized[i] for i in rest], lexical[rest], staged=finish(rest.tolist()))
             _assign(scores, rest, full)

@@ -69,16 +69,10 @@ def choose_margin(
         first: the same rows' probabilities from the cheaper first score.
 
     Returns None when no candidate margin keeps the labels (then every text gets the full model).
+    The one-stage case of `choose_margins`: the fewest rows sent on is the smallest margin that keeps them.
     """
-    if len(full) == 0:
-        return None
-    want, first_labels = tier_labels(full, taxonomy), tier_labels(first, taxonomy)
-    near = decision_margin(first, taxonomy)
-    for m in MARGINS:
-        cascade = np.where(near >= m, first_labels, want)
-        if np.mean(cascade != want) <= max_flip_rate:
-            return float(m)
-    return None
+    chosen = choose_margins(full, [first], [1], 2, taxonomy, max_flip_rate=max_flip_rate)
+    return None if chosen is None else chosen[0][0]
 
 
 def choose_margins(
